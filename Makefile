@@ -1,0 +1,60 @@
+# meshid — make help lists the targets.
+SHELL := bash
+.DEFAULT_GOAL := help
+NPM_STAMP := node_modules/.package-lock.json
+TSX := node_modules/.bin/tsx
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: deps
+deps: $(NPM_STAMP) ## Install Node dependencies (npm ci) when package-lock.json changed
+
+.PHONY: testbin
+testbin: ## Build (or reuse from cache) kube-apiserver, kube-controller-manager and etcd
+	@bash hack/testbin/build.sh >/dev/null
+
+.PHONY: build
+build: deps ## Compile the TypeScript into dist/
+	npm run --silent build
+
+.PHONY: typecheck
+typecheck: deps ## Type-check everything, tests included
+	npm run --silent typecheck
+
+.PHONY: lint
+lint: deps ## Run ESLint and check formatting with Prettier
+	npm run --silent lint
+
+.PHONY: test
+test: deps testbin typecheck ## Run unit and integration tests (starts a local control plane)
+	npx jest --ci
+
+.PHONY: test-unit
+test-unit: deps ## Run unit tests only (no control plane)
+	npx jest --ci --selectProjects unit
+
+.PHONY: cluster-up
+cluster-up: deps testbin ## Start a local control plane and print its kubeconfig path
+	@$(TSX) hack/controlplane/cli.ts up
+
+.PHONY: cluster-down
+cluster-down: deps ## Stop the local control plane started by cluster-up
+	@$(TSX) hack/controlplane/cli.ts down
+
+.PHONY: demo
+demo: cluster-up ## Run the demo on a local control plane
+	@bash hack/demo.sh
+
+.PHONY: manifests
+manifests: deps ## Generate manifests/ from api/
+	@$(TSX) hack/gen-manifests.ts
+
+.PHONY: bench
+bench: deps ## Run the benchmarks
+	@$(TSX) hack/bench/pki-bench.ts

@@ -1,0 +1,69 @@
+/**
+ * cluster: start, stop and inspect a detached local control plane (make cluster-up / cluster-down).
+ *
+ *   tsx hack/controlplane/cli.ts up      start it (or report the one running) and print the kubeconfig
+ *   tsx hack/controlplane/cli.ts down    stop every process it started
+ *   tsx hack/controlplane/cli.ts status  say whether it runs
+ *
+ * MESHID_CLUSTER_DIR sets the working directory (default .tmp/cluster in the repository).
+ */
+import { rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { LocalControlPlane, readState, stopFromState } from "./control-plane";
+import { isRunning } from "./process";
+import { repoRoot, resolveTestbin } from "./testbin";
+
+const dir = resolve(process.env.MESHID_CLUSTER_DIR ?? join(repoRoot, ".tmp", "cluster"));
+const say = (m: string) => process.stderr.write(`==> ${m}\n`);
+
+async function up(): Promise<void> {
+  const state = readState(dir);
+  if (state && state.processes.every((p) => isRunning(p.pid, p.bin))) {
+    say(`control plane already running at ${state.server}`);
+    process.stdout.write(`${state.kubeconfig}\n`);
+    return;
+  }
+  if (state) await stopFromState(state);
+  rmSync(dir, { recursive: true, force: true });
+  const binDir = resolveTestbin();
+  say(`starting etcd, kube-apiserver and kube-controller-manager (logs in ${join(dir, "logs")})`);
+  const cp = await LocalControlPlane.start({ binDir, dir, detached: true, log: say });
+  say(`use it with: export KUBECONFIG=${cp.kubeconfigPath}`);
+  say("stop it with: make cluster-down");
+  process.stdout.write(`${cp.kubeconfigPath}\n`);
+}
+
+async function down(): Promise<void> {
+  const state = readState(dir);
+  if (!state) {
+    say(`no control plane state in ${dir}: nothing to stop`);
+    return;
+  }
+  const stopped = await stopFromState(state);
+  say(stopped ? "control plane stopped" : "control plane was not running");
+}
+
+function status(): void {
+  const state = readState(dir);
+  if (!state) {
+    say("not running");
+    process.exitCode = 1;
+    return;
+  }
+  for (const p of state.processes) {
+    say(`${p.name.padEnd(24)} pid ${p.pid} ${isRunning(p.pid, p.bin) ? "running" : "stopped"}`);
+  }
+  process.stdout.write(`${state.kubeconfig}\n`);
+}
+
+const cmd = process.argv[2];
+const commands: Record<string, () => Promise<void> | void> = { up, down, status };
+const run = cmd ? commands[cmd] : undefined;
+if (!run) {
+  process.stderr.write("usage: cluster (up|down|status)\n");
+  process.exit(2);
+}
+Promise.resolve(run()).catch((err: unknown) => {
+  process.stderr.write(`cluster ${cmd}: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

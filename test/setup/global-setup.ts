@@ -1,0 +1,26 @@
+/**
+ * Starts one local control plane for the integration project and hands its kubeconfig to the
+ * test workers through the environment (workers start after this and inherit it).
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LocalControlPlane } from "../../hack/controlplane/control-plane";
+import { resolveTestbin } from "../../hack/controlplane/testbin";
+
+declare global {
+  var __meshidControlPlane: LocalControlPlane | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const binDir = resolveTestbin();
+  const dir = mkdtempSync(join(tmpdir(), "meshid-cp-"));
+  const log = (m: string) => process.stderr.write(`[control plane] ${m}\n`);
+  log(`starting in ${dir}`);
+  const cp = await LocalControlPlane.start({ binDir, dir, log });
+  globalThis.__meshidControlPlane = cp;
+  process.env.KUBECONFIG = cp.kubeconfigPath;
+  process.env.MESHID_TEST_KUBECONFIG = cp.kubeconfigPath;
+  process.env.MESHID_TESTBIN = binDir;
+  process.env.MESHID_TEST_CP_DIR = dir;
+}
