@@ -40,7 +40,7 @@ test-unit: deps ## Run unit tests only (no control plane)
 	npx jest --ci --selectProjects unit
 
 .PHONY: cluster-up
-cluster-up: deps testbin ## Start a local control plane and print its kubeconfig path
+cluster-up: deps ## Start a local control plane and print its kubeconfig path
 	@$(TSX) hack/controlplane/cli.ts up
 
 .PHONY: cluster-down

@@ -4,7 +4,14 @@
  * ownerReferences.
  */
 import * as k8s from "@kubernetes/client-node";
-import { createNamespace, eventually, kubectl, statusCode, testKubeConfig, uniqueName } from "./support/kube";
+import {
+  createNamespace,
+  eventually,
+  kubectl,
+  statusCode,
+  testKubeConfig,
+  uniqueName,
+} from "./support/kube";
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -25,7 +32,9 @@ describe("the local control plane", () => {
   });
 
   it("serves the pinned Kubernetes version", async () => {
-    const out = JSON.parse(await kubectl(["version", "-o", "json"])) as { serverVersion: { gitVersion: string } };
+    const out = JSON.parse(await kubectl(["version", "-o", "json"])) as {
+      serverVersion: { gitVersion: string };
+    };
     expect(out.serverVersion.gitVersion).toMatch(/^v1\.\d+\.\d+$/);
     expect(out.serverVersion.gitVersion).toBe(process.env.KUBE_VERSION ?? "v1.36.3");
   });
@@ -77,7 +86,13 @@ describe("the local control plane", () => {
       }),
     );
     // The status subresource means status on create is dropped; it is written through /status.
-    const { body: created } = (await custom.getNamespacedCustomObject(group, "v1", ns, "widgets", "w1")) as {
+    const { body: created } = (await custom.getNamespacedCustomObject(
+      group,
+      "v1",
+      ns,
+      "widgets",
+      "w1",
+    )) as {
       body: { status?: unknown };
     };
     expect(created.status).toBeUndefined();
@@ -85,11 +100,15 @@ describe("the local control plane", () => {
 
   it("garbage-collects a dependent once its owner is deleted", async () => {
     const ns = await createNamespace(kc, "gc");
-    const { body: owner } = await core.createNamespacedConfigMap(ns, { metadata: { name: "owner" } });
+    const { body: owner } = await core.createNamespacedConfigMap(ns, {
+      metadata: { name: "owner" },
+    });
     await core.createNamespacedSecret(ns, {
       metadata: {
         name: "dependent",
-        ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "owner", uid: owner.metadata!.uid! }],
+        ownerReferences: [
+          { apiVersion: "v1", kind: "ConfigMap", name: "owner", uid: owner.metadata!.uid! },
+        ],
       },
       stringData: { a: "b" },
     });

@@ -220,17 +220,25 @@ export class LocalControlPlane {
     ]);
   }
 
-  private async waitFor(p: ManagedProcess, name: string, ready: () => Promise<boolean>): Promise<void> {
+  private async waitFor(
+    p: ManagedProcess,
+    name: string,
+    ready: () => Promise<boolean>,
+  ): Promise<void> {
     const timeout = this.opts.readyTimeoutMs ?? 120_000;
     const deadline = Date.now() + timeout;
     while (Date.now() < deadline) {
       if (!isRunning(p.pid, p.bin)) {
-        throw new Error(`${name} exited during start; last lines of ${p.logFile}:\n${tail(p.logFile)}`);
+        throw new Error(
+          `${name} exited during start; last lines of ${p.logFile}:\n${tail(p.logFile)}`,
+        );
       }
       if (await ready().catch(() => false)) return;
       await sleep(250);
     }
-    throw new Error(`${name} not ready after ${timeout / 1000} s; last lines of ${p.logFile}:\n${tail(p.logFile)}`);
+    throw new Error(
+      `${name} not ready after ${timeout / 1000} s; last lines of ${p.logFile}:\n${tail(p.logFile)}`,
+    );
   }
 
   /** apiGet performs an authenticated GET against the API server and returns the body on 200. */
@@ -288,7 +296,12 @@ export class LocalControlPlane {
       dir: this.opts.dir,
       kubeconfig: this.kubeconfigPath,
       server: this.server,
-      processes: [...this.procs.values()].map(({ name, pid, bin, logFile }) => ({ name, pid, bin, logFile })),
+      processes: [...this.procs.values()].map(({ name, pid, bin, logFile }) => ({
+        name,
+        pid,
+        bin,
+        logFile,
+      })),
     };
     writeFileSync(this.path("state.json"), JSON.stringify(state, null, 2));
   }

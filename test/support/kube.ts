@@ -9,7 +9,10 @@ import { randomBytes } from "node:crypto";
 /** testKubeconfigPath is the kubeconfig of the control plane that global setup started. */
 export function testKubeconfigPath(): string {
   const path = process.env.MESHID_TEST_KUBECONFIG;
-  if (!path) throw new Error("MESHID_TEST_KUBECONFIG is not set: run integration tests through jest's integration project");
+  if (!path)
+    throw new Error(
+      "MESHID_TEST_KUBECONFIG is not set: run integration tests through jest's integration project",
+    );
   return path;
 }
 
@@ -26,7 +29,11 @@ export function uniqueName(prefix: string): string {
 }
 
 /** createNamespace creates a namespace with a unique name and returns it. */
-export async function createNamespace(kc: k8s.KubeConfig, prefix = "t", labels: Record<string, string> = {}): Promise<string> {
+export async function createNamespace(
+  kc: k8s.KubeConfig,
+  prefix = "t",
+  labels: Record<string, string> = {},
+): Promise<string> {
   const name = uniqueName(prefix);
   await kc.makeApiClient(k8s.CoreV1Api).createNamespace({ metadata: { name, labels } });
   return name;
@@ -49,7 +56,10 @@ export function kubectl(args: string[], input?: string): Promise<string> {
 }
 
 /** eventually retries `fn` until it stops throwing or the deadline passes, then rethrows. */
-export async function eventually<T>(fn: () => Promise<T> | T, opts: { timeoutMs?: number; intervalMs?: number } = {}): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T> | T,
+  opts: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   for (;;) {
     try {
@@ -63,6 +73,7 @@ export async function eventually<T>(fn: () => Promise<T> | T, opts: { timeoutMs?
 
 /** statusCode extracts the HTTP status from a client-node error, if any. */
 export function statusCode(err: unknown): number | undefined {
-  if (err && typeof err === "object" && "statusCode" in err) return (err as { statusCode?: number }).statusCode;
+  if (err && typeof err === "object" && "statusCode" in err)
+    return (err as { statusCode?: number }).statusCode;
   return undefined;
 }
