@@ -1,0 +1,227 @@
+/**
+ * The MeshIdentity reconcile: counts what its pods hold, judges what only the operator can (DNS
+ * names outside the namespace, conflicts, the CA), writes status only when it changed, records an
+ * Event when the Ready reason changes, and keeps the namespace's trust bundle current.
+ */
+import type { V1Pod, V1Secret } from "@kubernetes/client-node";
+import type { MeshIdentity } from "../../api/v1alpha1/types";
+import { resolveSpec, type ResolvedSpec } from "../../api/v1alpha1/defaults";
+import { Reason, findCondition, CONDITION_READY } from "../../api/v1alpha1/conditions";
+import type { Clock } from "../clock";
+import type { Config } from "../config";
+import type { Logger } from "../logger";
+import type { ConfigMapPort, EventPort, StatusPort } from "../kube/client";
+import { buildEvent, buildTrustBundle } from "../kube/objects";
+import type { ReconcileResult } from "../kube/queue";
+import { objectKey, splitKey, trustBundleKey, trustBundleConfigMap } from "../policy/naming";
+import { podQualifies, selectIdentity, selects } from "../policy/selection";
+import { desiredCertificate } from "../policy/desired";
+import { decideIssuance, requeueDelay } from "../policy/issuance";
+import { computeStatus, statusEqual, type StatusInput } from "../policy/status";
+import type { CaStatus } from "./ca-manager";
+import type { Cache } from "./cache";
+import { gatherExisting, type ExistingCache } from "./existing";
+import type { FailureLog } from "./failure-log";
+import { targetSecretName } from "./pod-controller";
+
+/** IdentityControllerDeps are the ports the MeshIdentity reconcile uses. */
+export interface IdentityControllerDeps {
+  pods: Cache<V1Pod>;
+  identities: Cache<MeshIdentity>;
+  secrets: Cache<V1Secret>;
+  kube: StatusPort & EventPort & ConfigMapPort;
+  ca: () => CaStatus;
+  clock: Clock;
+  logger: Logger;
+  config: Pick<
+    Config,
+    "trustDomain" | "clusterDomain" | "allowedDnsSuffixes" | "defaultDurationMs"
+  >;
+  existing: ExistingCache;
+  failures: FailureLog;
+  /** Shortest interval between two status writes of one MeshIdentity. */
+  minStatusIntervalMs?: number;
+}
+
+/** Reasons that are reported as Warning Events when the Ready condition turns to them. */
+const warningReasons = new Set<string>([
+  Reason.Conflict,
+  Reason.DNSNameNotAllowed,
+  Reason.DNSNameInvalid,
+  Reason.InvalidSpec,
+  Reason.IssueFailed,
+  Reason.CANotReady,
+]);
+
+function mountsSecret(pod: V1Pod, secretName: string): boolean {
+  return (pod.spec?.volumes ?? []).some((v) => v.secret?.secretName === secretName);
+}
+
+/** IdentityController reconciles MeshIdentity keys. */
+export class IdentityController {
+  private readonly bundles = new Map<string, string>();
+  private readonly lastWrite = new Map<string, number>();
+
+  constructor(private readonly deps: IdentityControllerDeps) {}
+
+  /** reconcile recomputes one MeshIdentity's status. */
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const { deps } = this;
+    const { namespace, name } = splitKey(key);
+    const identity = deps.identities.get(key);
+    if (!identity || identity.metadata.deletionTimestamp) {
+      deps.failures.forget(key);
+      this.lastWrite.delete(key);
+      return {};
+    }
+    const log = deps.logger.child({ controller: "meshidentity", namespace, name });
+    const now = deps.clock.now();
+    const ca = deps.ca();
+    const input = this.gather(identity, ca, now);
+    const status = computeStatus(input);
+
+    if (!statusEqual(identity.status, status)) {
+      const wait = this.throttle(key, now);
+      if (wait > 0) return { requeueAfterMs: wait };
+      await deps.kube.patchMeshIdentityStatus(namespace, name, {
+        ...status,
+        nextRenewalTime: status.nextRenewalTime ?? null,
+      });
+      this.lastWrite.set(key, now.getTime());
+      const before = findCondition(identity.status?.conditions, CONDITION_READY);
+      const after = findCondition(status.conditions, CONDITION_READY)!;
+      if (before?.reason !== after.reason) {
+        log.info("Ready condition changed", {
+          status: after.status,
+          reason: after.reason,
+          message: after.message,
+        });
+        if (warningReasons.has(after.reason))
+          this.event(identity, "Warning", after.reason, after.message);
+        else if (after.status === "True" && before?.status !== "True")
+          this.event(identity, "Normal", after.reason, after.message);
+      }
+    }
+    if (ca.ready) await this.ensureTrustBundle(namespace, ca.ca.trustBundlePem);
+    return input.nextRenewal ? { requeueAfterMs: requeueDelay(input.nextRenewal, now) } : {};
+  }
+
+  private throttle(key: string, now: Date): number {
+    const last = this.lastWrite.get(key);
+    const min = this.deps.minStatusIntervalMs ?? 1_000;
+    return last === undefined ? 0 : Math.max(0, last + min - now.getTime());
+  }
+
+  private gather(identity: MeshIdentity, ca: CaStatus, now: Date): StatusInput {
+    const { deps } = this;
+    const namespace = identity.metadata.namespace ?? "";
+    const key = objectKey(namespace, identity.metadata.name ?? "");
+    const input: StatusInput = {
+      generation: identity.metadata.generation ?? 0,
+      ...(identity.status ? { previous: identity.status } : {}),
+      ca: ca.ready ? { ready: true } : { ready: false, message: ca.message },
+      selected: 0,
+      conflicts: 0,
+      issued: 0,
+      restartRequired: 0,
+      now,
+    };
+    let spec: ResolvedSpec | undefined;
+    try {
+      spec = resolveSpec(identity.spec, { defaultDurationMs: deps.config.defaultDurationMs });
+    } catch (err) {
+      input.specProblem = {
+        reason: Reason.InvalidSpec,
+        message: err instanceof Error ? err.message : String(err),
+      };
+    }
+    const peers = deps.identities.list(namespace);
+    const dnsPolicy = {
+      clusterDomain: deps.config.clusterDomain,
+      extraSuffixes: deps.config.allowedDnsSuffixes,
+    };
+    let pending = 0;
+    for (const pod of deps.pods.list(namespace)) {
+      if (!podQualifies(pod) || !selects(identity, pod)) continue;
+      input.selected++;
+      if (selectIdentity(pod, peers).winner?.metadata.name !== identity.metadata.name) {
+        input.conflicts++;
+        continue;
+      }
+      if (!spec) continue;
+      const want = desiredCertificate(pod, spec, deps.config.trustDomain, dnsPolicy);
+      if (!want.ok) {
+        input.specProblem ??= { reason: want.reason, message: want.message };
+        continue;
+      }
+      const secretName = targetSecretName(pod);
+      const secret = deps.secrets.get(objectKey(namespace, secretName));
+      if (!secret || !ca.ready) {
+        pending++;
+        continue;
+      }
+      const existing = gatherExisting(secret, deps.existing);
+      const decision = decideIssuance(want.desired, existing, {
+        podUid: pod.metadata?.uid ?? "",
+        caFingerprint: ca.ca.fingerprint,
+        now,
+      });
+      // A certificate whose renewal is merely due is still current until renewed.
+      const current = !decision.issue || decision.reason === "renewal";
+      if (!current) {
+        pending++;
+        continue;
+      }
+      input.issued++;
+      if (existing.renewAt && (!input.nextRenewal || existing.renewAt < input.nextRenewal))
+        input.nextRenewal = existing.renewAt;
+      if (!mountsSecret(pod, secretName)) input.restartRequired++;
+    }
+    const failure = pending > 0 ? deps.failures.latest(key) : undefined;
+    if (failure) input.failure = failure;
+    return input;
+  }
+
+  private async ensureTrustBundle(namespace: string, bundlePem: string): Promise<void> {
+    if (this.bundles.get(namespace) === bundlePem) return;
+    const { kube } = this.deps;
+    const found = await kube.getConfigMap(namespace, trustBundleConfigMap);
+    if (!found) {
+      await kube.createConfigMap(namespace, buildTrustBundle(namespace, bundlePem));
+    } else if (found.data?.[trustBundleKey] !== bundlePem) {
+      await kube.replaceConfigMap(
+        namespace,
+        buildTrustBundle(namespace, bundlePem, found.metadata?.resourceVersion),
+      );
+    }
+    this.bundles.set(namespace, bundlePem);
+  }
+
+  private event(
+    identity: MeshIdentity,
+    type: "Normal" | "Warning",
+    reason: string,
+    message: string,
+  ): void {
+    const namespace = identity.metadata.namespace ?? "";
+    const ev = buildEvent({
+      involved: {
+        apiVersion: identity.apiVersion,
+        kind: identity.kind,
+        namespace,
+        name: identity.metadata.name ?? "",
+        uid: identity.metadata.uid ?? "",
+      },
+      type,
+      reason,
+      message,
+      now: this.deps.clock.now(),
+    });
+    this.deps.kube.createEvent(namespace, ev).catch((err: unknown) => {
+      this.deps.logger.debug("Could not record Event", {
+        reason,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    });
+  }
+}

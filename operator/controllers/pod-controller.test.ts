@@ -1,0 +1,271 @@
+import type { CoreV1Event, V1Pod, V1Secret } from "@kubernetes/client-node";
+import type { MeshIdentity } from "../../api/v1alpha1/types";
+import { bootstrapCa, inspectCertificate, loadSigningCa, type SigningCa } from "../pki";
+import type { EventPort, SecretPort } from "../kube/client";
+import { ApiError } from "../kube/errors";
+import { FakeClock } from "../testing/fake-clock";
+import { MemoryCache } from "../testing/memory-cache";
+import { annotations, labels } from "../policy/naming";
+import { createLogger } from "../logger";
+import type { CaStatus } from "./ca-manager";
+import { ExistingCache } from "./existing";
+import { FailureLog } from "./failure-log";
+import { PodController } from "./pod-controller";
+
+/** FakeSecrets is a narrow in-memory SecretPort + EventPort that feeds the secret cache. */
+class FakeKube implements SecretPort, EventPort {
+  writes: string[] = [];
+  events: CoreV1Event[] = [];
+  private rv = 1;
+  constructor(readonly cache: MemoryCache<V1Secret>) {}
+  async getSecret(ns: string, name: string) {
+    return this.cache.get(`${ns}/${name}`);
+  }
+  async createSecret(ns: string, s: V1Secret) {
+    if (this.cache.get(`${ns}/${s.metadata!.name}`))
+      throw new ApiError(409, "AlreadyExists", "exists");
+    this.writes.push(`create ${s.metadata!.name}`);
+    const stored = {
+      ...s,
+      metadata: { ...s.metadata, uid: `uid-${this.rv}`, resourceVersion: String(this.rv++) },
+    };
+    this.cache.put(stored);
+    return stored;
+  }
+  async replaceSecret(ns: string, s: V1Secret) {
+    const cur = this.cache.get(`${ns}/${s.metadata!.name}`);
+    if (cur?.metadata?.resourceVersion !== s.metadata?.resourceVersion)
+      throw new ApiError(409, "Conflict", "stale");
+    this.writes.push(`replace ${s.metadata!.name}`);
+    const stored = {
+      ...s,
+      metadata: { ...s.metadata, uid: cur!.metadata!.uid, resourceVersion: String(this.rv++) },
+    };
+    this.cache.put(stored);
+    return stored;
+  }
+  async deleteSecret(ns: string, name: string) {
+    this.writes.push(`delete ${name}`);
+    this.cache.delete(`${ns}/${name}`);
+  }
+  async createEvent(_ns: string, e: CoreV1Event) {
+    this.events.push(e);
+  }
+}
+
+const pod = (name: string, extra: Partial<V1Pod["metadata"]> = {}, sa = "payments"): V1Pod => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name, namespace: "shop", uid: `pod-${name}`, labels: { app: "pay" }, ...extra },
+  spec: { serviceAccountName: sa, containers: [{ name: "c", image: "i" }] },
+  status: { phase: "Running", podIP: "10.1.0.7" },
+});
+
+const identity = (spec: Partial<MeshIdentity["spec"]> = {}): MeshIdentity => ({
+  apiVersion: "meshid.dev/v1alpha1",
+  kind: "MeshIdentity",
+  metadata: {
+    name: "payments",
+    namespace: "shop",
+    generation: 1,
+    uid: "mi-1",
+    creationTimestamp: new Date("2026-01-01T00:00:00Z"),
+  },
+  spec: {
+    selector: { matchLabels: { app: "pay" } },
+    dnsNames: ["$(POD_NAME).payments.shop.svc"],
+    duration: "1h",
+    renewBefore: "20m",
+    ...spec,
+  },
+});
+
+let signingCa: SigningCa;
+beforeAll(async () => {
+  const now = new Date("2026-11-28T12:00:00Z");
+  const ca = await bootstrapCa({
+    trustDomain: "cluster.local",
+    clusterDomain: "cluster.local",
+    dnsSuffixes: ["svc"],
+    now,
+  });
+  signingCa = await loadSigningCa({
+    certPem: ca.intermediate.certPem,
+    keyPem: ca.intermediate.keyPem,
+    rootsPem: ca.root.certPem,
+    now,
+  });
+});
+
+function setup(
+  opts: { ca?: CaStatus; identities?: MeshIdentity[]; pods?: V1Pod[]; random?: number } = {},
+) {
+  const clock = new FakeClock();
+  const secrets = new MemoryCache<V1Secret>();
+  const kube = new FakeKube(secrets);
+  const pods = new MemoryCache<V1Pod>(opts.pods ?? [pod("p1")]);
+  const identities = new MemoryCache<MeshIdentity>(opts.identities ?? [identity()]);
+  const controller = new PodController({
+    pods,
+    identities,
+    secrets,
+    kube,
+    ca: () => opts.ca ?? { ready: true, ca: signingCa },
+    clock,
+    random: () => opts.random ?? 0.5,
+    logger: createLogger("error"),
+    config: {
+      trustDomain: "cluster.local",
+      clusterDomain: "cluster.local",
+      allowedDnsSuffixes: [],
+      defaultDurationMs: 24 * 3_600_000,
+    },
+    existing: new ExistingCache(),
+    failures: new FailureLog(),
+  });
+  return { clock, secrets, kube, pods, identities, controller };
+}
+
+const cert = (s: V1Secret | undefined) =>
+  inspectCertificate(Buffer.from(s!.data!["tls.crt"]!, "base64").toString());
+
+describe("PodController.reconcile", () => {
+  it("issues a Secret owned by the pod, with its own SPIFFE ID and templated DNS names, then writes nothing on a second run", async () => {
+    const { controller, kube, secrets, clock } = setup();
+    const first = await controller.reconcile("shop/p1");
+    const s = secrets.get("shop/meshid-p1");
+    expect(kube.writes).toEqual(["create meshid-p1"]);
+    expect(s?.type).toBe("kubernetes.io/tls");
+    expect(s?.metadata?.ownerReferences?.[0]).toMatchObject({
+      kind: "Pod",
+      name: "p1",
+      uid: "pod-p1",
+    });
+    expect(s?.metadata?.labels).toMatchObject({
+      [labels.managed]: "true",
+      [labels.identity]: "payments",
+      [labels.pod]: "p1",
+    });
+    const info = cert(s);
+    expect(info.uris).toEqual(["spiffe://cluster.local/ns/shop/sa/payments"]);
+    expect(info.dnsNames).toEqual(["p1.payments.shop.svc"]);
+    const renewAt = new Date(s!.metadata!.annotations![annotations.renewAt]!);
+    expect(first.requeueAfterMs).toBe(renewAt.getTime() - clock.now().getTime());
+    expect(kube.events.map((e) => e.reason)).toEqual(["Issued"]);
+    expect(JSON.stringify(kube.events)).not.toContain("PRIVATE KEY");
+
+    const second = await controller.reconcile("shop/p1");
+    expect(kube.writes).toEqual(["create meshid-p1"]);
+    expect(second.requeueAfterMs).toBe(first.requeueAfterMs);
+  });
+
+  it("uses the Secret name the webhook recorded on the pod", async () => {
+    const { controller, secrets } = setup({
+      pods: [pod("p1", { annotations: { [annotations.secret]: "meshid-p1-abcde" } })],
+    });
+    await controller.reconcile("shop/p1");
+    expect(secrets.get("shop/meshid-p1-abcde")).toBeDefined();
+  });
+
+  it("renews at the stored renewal time with a new serial and a new key", async () => {
+    const { controller, kube, secrets, clock } = setup();
+    const first = await controller.reconcile("shop/p1");
+    const before = secrets.get("shop/meshid-p1")!;
+    await clock.advance(first.requeueAfterMs!);
+    await controller.reconcile("shop/p1");
+    const after = secrets.get("shop/meshid-p1")!;
+    expect(kube.writes).toEqual(["create meshid-p1", "replace meshid-p1"]);
+    expect(cert(after).serialHex).not.toBe(cert(before).serialHex);
+    expect(after.data!["tls.key"]).not.toBe(before.data!["tls.key"]);
+  });
+
+  it("keeps the key across renewals under rotationPolicy Never", async () => {
+    const { controller, secrets, clock } = setup({
+      identities: [identity({ privateKey: { rotationPolicy: "Never" } })],
+    });
+    const first = await controller.reconcile("shop/p1");
+    const before = secrets.get("shop/meshid-p1")!;
+    await clock.advance(first.requeueAfterMs!);
+    await controller.reconcile("shop/p1");
+    const after = secrets.get("shop/meshid-p1")!;
+    expect(cert(after).serialHex).not.toBe(cert(before).serialHex);
+    expect(after.data!["tls.key"]).toBe(before.data!["tls.key"]);
+  });
+
+  it("re-issues when the DNS names of the MeshIdentity change", async () => {
+    const { controller, kube, identities, secrets } = setup();
+    await controller.reconcile("shop/p1");
+    identities.put(identity({ dnsNames: ["payments.shop.svc"] }));
+    await controller.reconcile("shop/p1");
+    expect(kube.writes).toEqual(["create meshid-p1", "replace meshid-p1"]);
+    expect(cert(secrets.get("shop/meshid-p1")).dnsNames).toEqual(["payments.shop.svc"]);
+  });
+
+  it("gives a pod of another service account nothing", async () => {
+    const { controller, kube } = setup({
+      identities: [identity({ serviceAccountName: "payments" })],
+      pods: [pod("p1", {}, "other")],
+    });
+    expect(await controller.reconcile("shop/p1")).toEqual({});
+    expect(kube.writes).toEqual([]);
+  });
+
+  it("issues nothing for a DNS name outside the pod's namespace", async () => {
+    const { controller, kube } = setup({
+      identities: [identity({ dnsNames: ["payments.bank.svc"] })],
+    });
+    await controller.reconcile("shop/p1");
+    expect(kube.writes).toEqual([]);
+  });
+
+  it("deletes the Secret of a pod that is gone or no longer selected", async () => {
+    const { controller, kube, pods } = setup();
+    await controller.reconcile("shop/p1");
+    pods.put({ ...pod("p1"), metadata: { ...pod("p1").metadata, labels: { app: "other" } } });
+    await controller.reconcile("shop/p1");
+    expect(kube.writes).toEqual(["create meshid-p1", "delete meshid-p1"]);
+  });
+
+  it("signs nothing while the CA is not ready and looks again soon", async () => {
+    const { controller, kube } = setup({
+      ca: { ready: false, reason: "CaSecretCorrupt", message: "bad" },
+    });
+    expect((await controller.reconcile("shop/p1")).requeueAfterMs).toBeGreaterThan(0);
+    expect(kube.writes).toEqual([]);
+  });
+
+  it("never overwrites a Secret of the same name that meshid does not manage", async () => {
+    const { controller, kube, secrets } = setup();
+    secrets.put({
+      metadata: { name: "meshid-p1", namespace: "shop", uid: "x", resourceVersion: "1" },
+      data: { a: "b" },
+    });
+    // The managed-Secret cache would not hold it; the fake's create sees the name taken.
+    const foreign = secrets.get("shop/meshid-p1")!;
+    secrets.delete("shop/meshid-p1");
+    const realCreate = kube.createSecret.bind(kube);
+    kube.createSecret = async (ns, s) => {
+      if (s.metadata?.name === "meshid-p1") throw new ApiError(409, "AlreadyExists", "exists");
+      return realCreate(ns, s);
+    };
+    kube.getSecret = async () => foreign;
+    const result = await controller.reconcile("shop/p1");
+    expect(kube.writes).toEqual([]);
+    expect(result.requeueAfterMs).toBeGreaterThan(60_000);
+    expect(kube.events.map((e) => e.reason)).toEqual(["SecretConflict"]);
+  });
+
+  it("draws a different renewal time for pods issued together", async () => {
+    let draw = 0;
+    const { controller, secrets } = setup({ pods: [pod("p1"), pod("p2"), pod("p3")] });
+    (controller as unknown as { deps: { random: () => number } }).deps.random = () =>
+      [0.1, 0.5, 0.9][draw++]!;
+    for (const p of ["p1", "p2", "p3"]) await controller.reconcile(`shop/${p}`);
+    const renewAts = new Set(
+      ["p1", "p2", "p3"].map(
+        (p) => secrets.get(`shop/meshid-${p}`)!.metadata!.annotations![annotations.renewAt],
+      ),
+    );
+    expect(renewAts.size).toBe(3);
+  });
+});

@@ -1,0 +1,161 @@
+/**
+ * Pure builders of the objects meshid writes: issued Secrets, trust-bundle ConfigMaps and Events.
+ * One place decides what each object looks like, so the write path only sends it.
+ */
+import type { CoreV1Event, V1ConfigMap, V1Pod, V1Secret } from "@kubernetes/client-node";
+import {
+  annotations,
+  labels,
+  managedValue,
+  trustBundleConfigMap,
+  trustBundleKey,
+} from "../policy/naming";
+import { formatTime } from "../../api/v1alpha1/conditions";
+
+/**
+ * Label and annotation keys Argo CD uses to track and prune what it manages. They are dropped
+ * from issued Secrets even when a secretTemplate asks for them, so a sync never prunes a
+ * certificate out from under a running pod.
+ */
+const argoTrackingKeys = [
+  "app.kubernetes.io/instance",
+  "argocd.argoproj.io/instance",
+  "argocd.argoproj.io/tracking-id",
+];
+
+function withoutTracking(map: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(map ?? {})) {
+    if (!argoTrackingKeys.includes(k) && !k.startsWith("argocd.argoproj.io/")) out[k] = v;
+  }
+  return out;
+}
+
+/** PodSecretInput is everything an issued Secret is built from. */
+export interface PodSecretInput {
+  pod: V1Pod;
+  secretName: string;
+  identityName: string;
+  identityGeneration: number;
+  certChainPem: string;
+  keyPem: string;
+  trustBundlePem: string;
+  specHash: string;
+  issuerFingerprint: string;
+  serialHex: string;
+  notAfter: Date;
+  renewAt: Date;
+  podIp?: string;
+  template?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  /** resourceVersion of the Secret being replaced, for an optimistic update. */
+  resourceVersion?: string;
+}
+
+const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
+
+/** buildPodSecret builds the kubernetes.io/tls Secret of one pod, owned by the pod. */
+export function buildPodSecret(input: PodSecretInput): V1Secret {
+  const { pod } = input;
+  const podName = pod.metadata?.name ?? "";
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    type: "kubernetes.io/tls",
+    metadata: {
+      name: input.secretName,
+      namespace: pod.metadata?.namespace,
+      ...(input.resourceVersion ? { resourceVersion: input.resourceVersion } : {}),
+      labels: {
+        ...withoutTracking(input.template?.labels),
+        [labels.managed]: managedValue,
+        [labels.identity]: input.identityName,
+        [labels.pod]:
+          podName.length <= 63 ? podName : podName.slice(0, 63).replace(/[^a-z0-9]+$/, ""),
+      },
+      annotations: {
+        ...withoutTracking(input.template?.annotations),
+        [annotations.generation]: String(input.identityGeneration),
+        [annotations.specHash]: input.specHash,
+        [annotations.issuer]: input.issuerFingerprint,
+        [annotations.serial]: input.serialHex,
+        [annotations.notAfter]: formatTime(input.notAfter),
+        [annotations.renewAt]: formatTime(input.renewAt),
+        [annotations.podUid]: pod.metadata?.uid ?? "",
+        ...(input.podIp ? { [annotations.podIp]: input.podIp } : {}),
+      },
+      ownerReferences: [
+        {
+          apiVersion: "v1",
+          kind: "Pod",
+          name: podName,
+          uid: pod.metadata?.uid ?? "",
+          controller: true,
+          blockOwnerDeletion: false,
+        },
+      ],
+    },
+    data: {
+      "tls.crt": b64(input.certChainPem),
+      "tls.key": b64(input.keyPem),
+      "ca.crt": b64(input.trustBundlePem),
+    },
+  };
+}
+
+/** buildTrustBundle builds the meshid-ca-bundle ConfigMap of a namespace. */
+export function buildTrustBundle(
+  namespace: string,
+  bundlePem: string,
+  resourceVersion?: string,
+): V1ConfigMap {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: {
+      name: trustBundleConfigMap,
+      namespace,
+      ...(resourceVersion ? { resourceVersion } : {}),
+      labels: { "app.kubernetes.io/name": "meshid", "app.kubernetes.io/component": "trust-bundle" },
+    },
+    data: { [trustBundleKey]: bundlePem },
+  };
+}
+
+/** EventInput describes one Event; the message must never contain key material. */
+export interface EventInput {
+  involved: { apiVersion: string; kind: string; namespace: string; name: string; uid?: string };
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+  now: Date;
+}
+
+/** buildEvent builds a core/v1 Event reported by the meshid operator. */
+export function buildEvent(input: EventInput): CoreV1Event {
+  const t = formatTime(input.now);
+  const { involved } = input;
+  return {
+    apiVersion: "v1",
+    kind: "Event",
+    metadata: {
+      generateName: `${involved.name.slice(0, 200)}.`,
+      namespace: involved.namespace,
+    },
+    involvedObject: {
+      apiVersion: involved.apiVersion,
+      kind: involved.kind,
+      namespace: involved.namespace,
+      name: involved.name,
+      ...(involved.uid ? { uid: involved.uid } : {}),
+    },
+    type: input.type,
+    reason: input.reason,
+    message: input.message.slice(0, 1024),
+    source: { component: "meshid-operator" },
+    reportingComponent: "meshid.dev/operator",
+    reportingInstance: "meshid-operator",
+    firstTimestamp: t as unknown as Date,
+    lastTimestamp: t as unknown as Date,
+    count: 1,
+  };
+}
