@@ -2,6 +2,7 @@
  * Starts one local control plane for the integration project and hands its kubeconfig to the
  * test workers through the environment (workers start after this and inherit it).
  */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,4 +24,19 @@ export default async function globalSetup(): Promise<void> {
   process.env.MESHID_TEST_KUBECONFIG = cp.kubeconfigPath;
   process.env.MESHID_TESTBIN = binDir;
   process.env.MESHID_TEST_CP_DIR = dir;
+
+  // Install the generated CRDs (manifests/crd) so every test can use meshid's own resources.
+  const crds = join(__dirname, "..", "..", "manifests", "crd");
+  const kubectl = (...args: string[]) =>
+    execFileSync("kubectl", ["--kubeconfig", cp.kubeconfigPath, ...args], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+  try {
+    kubectl("apply", "--server-side", "-f", crds);
+    kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", crds);
+  } catch (err) {
+    await cp.stop();
+    throw err;
+  }
+  log("CRDs from manifests/crd established");
 }
