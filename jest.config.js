@@ -1,7 +1,15 @@
 // Jest runs TypeScript through @swc/jest (CommonJS). pkijs and its dependencies ship only as ES
 // modules, so they are transformed too. Type-checking is `npm run typecheck`, not jest's job.
 /** @type {import('jest').Config} */
-const esmPackages = ["pkijs", "asn1js", "@noble", "@peculiar/utils", "bytestreamjs", "pvtsutils", "pvutils"];
+const esmPackages = [
+  "pkijs",
+  "asn1js",
+  "@noble",
+  "@peculiar/utils",
+  "bytestreamjs",
+  "pvtsutils",
+  "pvutils",
+];
 
 const shared = {
   transform: {
@@ -16,6 +24,7 @@ const shared = {
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join("|")})/)`],
   setupFiles: ["reflect-metadata"],
   testEnvironment: "node",
+  testEnvironmentOptions: { globalsCleanup: "off" },
 };
 
 module.exports = {

@@ -25,6 +25,7 @@ import { CaManager, type CaStatus } from "./controllers/ca-manager";
 import { PodController, type IssuanceObserver } from "./controllers/pod-controller";
 import { IdentityController } from "./controllers/identity-controller";
 import { ExistingCache } from "./controllers/existing";
+import { secretsByPod } from "./controllers/cache";
 import { FailureLog } from "./controllers/failure-log";
 import { HealthServer } from "./health";
 
@@ -165,6 +166,8 @@ export class MeshIdOperator extends Operator {
       secretSource(this.kubeConfig, `${labels.managed}=${managedValue}`),
     ));
 
+    secrets.addIndex(secretsByPod.name, secretsByPod.fn);
+
     const failures = new FailureLog();
     const existing = new ExistingCache();
     const caStatus = (): CaStatus =>
@@ -176,6 +179,7 @@ export class MeshIdOperator extends Operator {
     const identitiesCache = {
       get: (key: string) => this.identityInformer?.get(key),
       list: (ns?: string) => this.identityInformer?.list(ns) ?? [],
+      byIndex: () => [],
     };
     const podController = new PodController({
       pods,
@@ -221,19 +225,22 @@ export class MeshIdOperator extends Operator {
       (key) => identityController.reconcile(key),
     ));
 
-    // Mappers: events only turn objects into keys.
+    // Mappers: events only turn objects into keys. A MeshIdentity's status summarises all its
+    // pods, so pod and Secret changes recount it at most once per second, not once per event.
+    const recountMs = 1_000;
     const identitiesOf = (ns: string) => this.identityInformer?.list(ns) ?? [];
     pods.on((_type: WatchEventType, pod) => {
       const ns = pod.metadata?.namespace ?? "";
       podQueue.add(objectKey(ns, pod.metadata?.name ?? ""));
-      for (const mi of identitiesOf(ns)) identityQueue.add(objectKey(ns, mi.metadata.name ?? ""));
+      for (const mi of identitiesOf(ns))
+        identityQueue.addAfter(objectKey(ns, mi.metadata.name ?? ""), recountMs);
     });
     secrets.on((_type, secret) => {
       const ns = secret.metadata?.namespace ?? "";
       const owner = secret.metadata?.ownerReferences?.find((o) => o.kind === "Pod");
       if (owner) podQueue.add(objectKey(ns, owner.name));
       const identity = secret.metadata?.labels?.[labels.identity];
-      if (identity) identityQueue.add(objectKey(ns, identity));
+      if (identity) identityQueue.addAfter(objectKey(ns, identity), recountMs);
     });
 
     pods.start();
@@ -286,9 +293,11 @@ export class MeshIdOperator extends Operator {
         this.leading = false;
         podQueue.pause();
         identityQueue.pause();
-        log.warn("Lost leadership; reconciling stops until it is regained", {
-          identity: config.identity,
-        });
+        if (this.stopping) log.info("Released leadership", { identity: config.identity });
+        else
+          log.warn("Lost leadership; reconciling stops until it is regained", {
+            identity: config.identity,
+          });
       },
       onError: (err) => log.debug("Lease request failed", { error: errorText(err) }),
     });

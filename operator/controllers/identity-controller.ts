@@ -94,7 +94,7 @@ export class IdentityController {
         log.info("Ready condition changed", {
           status: after.status,
           reason: after.reason,
-          message: after.message,
+          detail: after.message,
         });
         if (warningReasons.has(after.reason))
           this.event(identity, "Warning", after.reason, after.message);

@@ -11,6 +11,7 @@ import type { CaStatus } from "./ca-manager";
 import { ExistingCache } from "./existing";
 import { FailureLog } from "./failure-log";
 import { PodController } from "./pod-controller";
+import { secretsByPod } from "./cache";
 
 /** FakeSecrets is a narrow in-memory SecretPort + EventPort that feeds the secret cache. */
 class FakeKube implements SecretPort, EventPort {
@@ -101,7 +102,7 @@ function setup(
   opts: { ca?: CaStatus; identities?: MeshIdentity[]; pods?: V1Pod[]; random?: number } = {},
 ) {
   const clock = new FakeClock();
-  const secrets = new MemoryCache<V1Secret>();
+  const secrets = new MemoryCache<V1Secret>([], [secretsByPod]);
   const kube = new FakeKube(secrets);
   const pods = new MemoryCache<V1Pod>(opts.pods ?? [pod("p1")]);
   const identities = new MemoryCache<MeshIdentity>(opts.identities ?? [identity()]);

@@ -34,7 +34,7 @@ import { generateKey, issueLeaf, publicKeyFromPrivate } from "../pki";
 import type { CaStatus } from "./ca-manager";
 import { gatherExisting, type ExistingCache } from "./existing";
 import type { FailureLog } from "./failure-log";
-import type { Cache } from "./cache";
+import { secretsByPod, type Cache } from "./cache";
 import { MeshIdError } from "../errors";
 
 /** IssuanceObserver receives what metrics need; it must not throw. */
@@ -75,19 +75,13 @@ export function targetSecretName(pod: V1Pod): string {
   return podSecretName(pod.metadata?.name ?? "");
 }
 
-/** managedSecretsOfPod lists the managed Secrets labelled with this pod's name. */
+/** managedSecretsOfPod lists the managed Secrets owned by this pod. */
 export function managedSecretsOfPod(
   secrets: Cache<V1Secret>,
   namespace: string,
   podName: string,
 ): V1Secret[] {
-  return secrets
-    .list(namespace)
-    .filter(
-      (s) =>
-        s.metadata?.labels?.[labels.managed] === managedValue &&
-        s.metadata?.labels?.[labels.pod] === podName.slice(0, 63).replace(/[^a-z0-9]+$/, ""),
-    );
+  return secrets.byIndex(secretsByPod.name, objectKey(namespace, podName));
 }
 
 /** PodController reconciles one pod key at a time (the queue guarantees it). */

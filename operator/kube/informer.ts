@@ -63,6 +63,8 @@ export class Informer<T extends KubernetesObject> {
   private readonly cache = new Map<string, T>();
   private readonly byNamespace = new Map<string, Map<string, T>>();
   private readonly handlers: ((type: WatchEventType, obj: T) => void)[] = [];
+  private readonly indexers = new Map<string, (obj: T) => string | undefined>();
+  private readonly indexes = new Map<string, Map<string, Set<string>>>();
   private resourceVersion = "";
   private watchHandle?: WatchHandle;
   private idleTimer?: { cancel(): void };
@@ -111,6 +113,44 @@ export class Informer<T extends KubernetesObject> {
     return new Promise((resolve) => this.syncWaiters.push(resolve));
   }
 
+  /**
+   * addIndex maintains a secondary index, e.g. Secrets by the pod they belong to. Add indexes
+   * before start.
+   */
+  addIndex(name: string, fn: (obj: T) => string | undefined): void {
+    this.indexers.set(name, fn);
+    this.indexes.set(name, new Map());
+  }
+
+  /** byIndex returns the cached objects whose index `name` has `value`. */
+  byIndex(name: string, value: string): T[] {
+    const keys = this.indexes.get(name)?.get(value);
+    if (!keys) return [];
+    return [...keys].map((k) => this.cache.get(k)).filter((o): o is T => o !== undefined);
+  }
+
+  private reindex(key: string, old: T | undefined, obj: T | undefined): void {
+    for (const [name, fn] of this.indexers) {
+      const index = this.indexes.get(name)!;
+      const before = old ? fn(old) : undefined;
+      const after = obj ? fn(obj) : undefined;
+      if (before === after) continue;
+      if (before !== undefined) {
+        const set = index.get(before);
+        set?.delete(key);
+        if (set?.size === 0) index.delete(before);
+      }
+      if (after !== undefined) {
+        let set = index.get(after);
+        if (!set) {
+          set = new Set<string>();
+          index.set(after, set);
+        }
+        set.add(key);
+      }
+    }
+  }
+
   /** get returns the cached object with this key (`namespace/name` or `name`). */
   get(key: string): T | undefined {
     return this.cache.get(key);
@@ -144,6 +184,7 @@ export class Informer<T extends KubernetesObject> {
     const key = keyOf(obj);
     const old = this.cache.get(key);
     this.cache.set(key, obj);
+    this.reindex(key, old, obj);
     const ns = obj.metadata?.namespace ?? "";
     let m = this.byNamespace.get(ns);
     if (!m) {
@@ -160,6 +201,7 @@ export class Informer<T extends KubernetesObject> {
     const key = keyOf(obj);
     const old = this.cache.get(key) ?? obj;
     this.cache.delete(key);
+    this.reindex(key, old, undefined);
     const ns = obj.metadata?.namespace ?? "";
     const m = this.byNamespace.get(ns);
     m?.delete(key);

@@ -2,12 +2,17 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Cache } from "../controllers/cache";
 
-/** MemoryCache stores objects by `namespace/name`. */
+/** MemoryCache stores objects by `namespace/name`; indexes are computed on demand. */
 export class MemoryCache<T extends KubernetesObject> implements Cache<T> {
   private readonly items = new Map<string, T>();
+  private readonly indexers = new Map<string, (obj: T) => string | undefined>();
 
-  constructor(initial: T[] = []) {
+  constructor(
+    initial: T[] = [],
+    indexes: { name: string; fn: (obj: T) => string | undefined }[] = [],
+  ) {
     initial.forEach((o) => this.put(o));
+    indexes.forEach((i) => this.indexers.set(i.name, i.fn));
   }
 
   put(obj: T): void {
@@ -26,5 +31,11 @@ export class MemoryCache<T extends KubernetesObject> implements Cache<T> {
     return [...this.items.values()].filter(
       (o) => namespace === undefined || o.metadata?.namespace === namespace,
     );
+  }
+
+  byIndex(name: string, value: string): T[] {
+    const fn = this.indexers.get(name);
+    if (!fn) throw new Error(`no index ${name}`);
+    return [...this.items.values()].filter((o) => fn(o) === value);
   }
 }

@@ -1,0 +1,122 @@
+/**
+ * An API-server outage: this file runs its own control plane, so it can stop and restart
+ * kube-apiserver under a running operator without disturbing other tests.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as http from "node:http";
+import * as k8s from "@kubernetes/client-node";
+import { LocalControlPlane } from "../../hack/controlplane/control-plane";
+import { eventually } from "../support/kube";
+import { freePort } from "../support/operator";
+
+jest.setTimeout(240_000);
+
+const repoRoot = join(__dirname, "..", "..");
+let cp: LocalControlPlane;
+let core: k8s.CoreV1Api;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), "meshid-outage-"));
+  cp = await LocalControlPlane.start({ binDir: process.env.MESHID_TESTBIN!, dir });
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(cp.kubeconfigPath);
+  core = kc.makeApiClient(k8s.CoreV1Api);
+  await new Promise<void>((resolve, reject) => {
+    const kubectl = spawn("kubectl", [
+      "--kubeconfig",
+      cp.kubeconfigPath,
+      "apply",
+      "--server-side",
+      "-f",
+      join(repoRoot, "manifests", "crd"),
+    ]);
+    kubectl.on("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`kubectl apply exited ${code}`)),
+    );
+  });
+});
+
+afterAll(async () => {
+  await cp?.stop();
+  if (cp) rmSync(cp.dir, { recursive: true, force: true });
+});
+
+function readyz(port: number): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: "127.0.0.1", port, path: "/readyz", timeout: 2_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", () => resolve(0));
+  });
+}
+
+describe("an API-server restart under a running operator", () => {
+  it("leaves the operator process running, and it issues for a pod created afterwards", async () => {
+    await core.createNamespace({ metadata: { name: "meshid-system" } });
+    await core.createNamespace({ metadata: { name: "shop" } });
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(cp.kubeconfigPath);
+    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    await eventually(() =>
+      custom.createNamespacedCustomObject("meshid.dev", "v1alpha1", "shop", "meshidentities", {
+        apiVersion: "meshid.dev/v1alpha1",
+        kind: "MeshIdentity",
+        metadata: { name: "web" },
+        spec: { selector: { matchLabels: { app: "web" } } },
+      }),
+    );
+
+    const healthPort = await freePort();
+    const logFile = join(cp.dir, "operator.log");
+    const fd = openSync(logFile, "a");
+    const op = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(repoRoot, "operator", "main.ts"),
+        `--kubeconfig=${cp.kubeconfigPath}`,
+        `--health-port=${healthPort}`,
+        "--bind-address=127.0.0.1",
+        "--metrics-port=0",
+        "--log-level=debug",
+      ],
+      { stdio: ["ignore", fd, fd], cwd: repoRoot },
+    );
+    closeSync(fd);
+    try {
+      await eventually(async () => expect(await readyz(healthPort)).toBe(200), {
+        timeoutMs: 60_000,
+      });
+      const pod = (name: string) => ({
+        metadata: { name, labels: { app: "web" } },
+        spec: { containers: [{ name: "c", image: "meshid-test-app" }] },
+      });
+      await core.createNamespacedPod("shop", pod("before"));
+      await eventually(() => core.readNamespacedSecret("meshid-before", "shop"), {
+        timeoutMs: 30_000,
+      });
+
+      await cp.stopApiServer();
+      await new Promise((r) => setTimeout(r, 15_000)); // longer than the lease's renew deadline
+      expect(op.exitCode).toBeNull();
+      await cp.startApiServer();
+
+      await core.createNamespacedPod("shop", pod("after"));
+      await eventually(() => core.readNamespacedSecret("meshid-after", "shop"), {
+        timeoutMs: 90_000,
+        intervalMs: 500,
+      });
+      expect(op.exitCode).toBeNull();
+      expect(op.signalCode).toBeNull();
+      const log = readFileSync(logFile, "utf8");
+      expect(log).toContain("Watch failed; relisting");
+    } finally {
+      op.kill("SIGKILL");
+    }
+  });
+});
