@@ -79,7 +79,8 @@ export function buildPodSecret(input: PodSecretInput): V1Secret {
         [annotations.issuer]: input.issuerFingerprint,
         [annotations.serial]: input.serialHex,
         [annotations.notAfter]: formatTime(input.notAfter),
-        [annotations.renewAt]: formatTime(input.renewAt),
+        // Milliseconds: a fleet issued in the same second must not share one renewal instant.
+        [annotations.renewAt]: input.renewAt.toISOString(),
         [annotations.podUid]: pod.metadata?.uid ?? "",
         ...(input.podIp ? { [annotations.podIp]: input.podIp } : {}),
       },
