@@ -1,0 +1,33 @@
+/**
+ * operator/pki is meshid's certificate authority and the only code that imports a crypto
+ * library: key generation, CA bootstrap and import, leaf issuance and inspection.
+ */
+export {
+  type BootstrapCaOptions,
+  type BootstrappedCa,
+  bootstrapCa,
+  type CaCredentials,
+} from "./ca";
+export {
+  bootstrapSecretData,
+  type CaSecretData,
+  type CaSecretPems,
+  decodeCaSecretData,
+  encodeCaSecretData,
+} from "./ca-secret";
+export * from "./errors";
+export { canonicalIp } from "./ip";
+export { type CertificateInfo, inspectCertificate, keyMatchesCertificate } from "./inspect";
+export { type IssuedLeaf, issueLeaf, type LeafRequest } from "./issue";
+export {
+  type GeneratedKey,
+  generateKey,
+  type KeyAlgorithm,
+  type KeySpec,
+  keySpecOf,
+  MIN_RSA_BITS,
+  normalizeKeySpec,
+  publicKeyFromPrivate,
+} from "./keys";
+export { type LoadSigningCaOptions, loadSigningCa, type SigningCa } from "./signing-ca";
+export { isUsage, type Usage } from "./usages";
