@@ -6,7 +6,8 @@
 import type * as k8s from "@kubernetes/client-node";
 import type { V1ConfigMap, V1Lease, V1Secret, CoreV1Event } from "@kubernetes/client-node";
 import { rawRequest, type RawRequest } from "./raw";
-import { isNotFound } from "./errors";
+import { ApiError, isNotFound } from "./errors";
+import { callOf, isDeclared } from "./permissions";
 import type { LeasePort } from "./leader";
 import { fieldManager } from "../policy/naming";
 import { GROUP as group, VERSION as version, PLURAL as plural } from "../../api/v1alpha1/names";
@@ -53,6 +54,17 @@ export class KubeClient implements SecretPort, ConfigMapPort, EventPort, StatusP
   constructor(private readonly kc: k8s.KubeConfig) {}
 
   private request<T>(req: RawRequest): Promise<T> {
+    const call = callOf(req.method, req.path);
+    if (!isDeclared(call.verb, call.apiGroup, call.resource)) {
+      // A programming error: the RBAC role is generated from operator/kube/permissions.ts.
+      return Promise.reject(
+        new ApiError(
+          undefined,
+          "PermissionNotDeclared",
+          `${call.verb} ${call.apiGroup || "core"}/${call.resource} is not in operator/kube/permissions.ts`,
+        ),
+      );
+    }
     if (req.method === "GET") this.stats.reads++;
     else this.stats.writes++;
     const sep = req.path.includes("?") ? "&" : "?";

@@ -1,0 +1,109 @@
+/**
+ * The one list of API calls the operator makes. manifests/rbac is generated from it
+ * (`make manifests`), and KubeClient refuses a request this list does not declare, so the code
+ * cannot drift from its RBAC role without a test failing.
+ */
+
+/** Permission is one RBAC rule: an API group, resources and verbs. */
+export interface Permission {
+  apiGroup: string;
+  resources: string[];
+  verbs: string[];
+  /** why is a human-readable reason, rendered as a comment in the generated role. */
+  why: string;
+}
+
+/** permissions is every call meshid makes, cluster-wide. */
+export const permissions: readonly Permission[] = [
+  {
+    apiGroup: "",
+    resources: ["pods"],
+    verbs: ["list", "watch"],
+    why: "find the pods MeshIdentities select",
+  },
+  {
+    apiGroup: "",
+    resources: ["secrets"],
+    verbs: ["get", "list", "watch", "create", "update", "delete"],
+    why: "issue, rotate and clean up certificate Secrets; read and bootstrap the CA Secrets",
+  },
+  {
+    apiGroup: "",
+    resources: ["configmaps"],
+    verbs: ["get", "create", "update"],
+    why: "publish the trust bundle",
+  },
+  {
+    apiGroup: "",
+    resources: ["events"],
+    verbs: ["create"],
+    why: "record issuance, failures and CA problems",
+  },
+  {
+    apiGroup: "meshid.dev",
+    resources: ["meshidentities"],
+    verbs: ["list", "watch"],
+    why: "read MeshIdentities",
+  },
+  {
+    apiGroup: "meshid.dev",
+    resources: ["meshidentities/status"],
+    verbs: ["patch"],
+    why: "report status",
+  },
+  {
+    apiGroup: "coordination.k8s.io",
+    resources: ["leases"],
+    verbs: ["get", "create", "update"],
+    why: "leader election",
+  },
+  {
+    apiGroup: "admissionregistration.k8s.io",
+    resources: ["mutatingwebhookconfigurations"],
+    verbs: ["get", "patch"],
+    why: "keep the webhook's caBundle current",
+  },
+];
+
+/** isDeclared tells whether a call (verb, group, resource) is in the list. */
+export function isDeclared(verb: string, apiGroup: string, resource: string): boolean {
+  return permissions.some(
+    (p) => p.apiGroup === apiGroup && p.resources.includes(resource) && p.verbs.includes(verb),
+  );
+}
+
+const methodVerbs: Record<string, string> = {
+  GET: "get",
+  POST: "create",
+  PUT: "update",
+  PATCH: "patch",
+  DELETE: "delete",
+};
+
+/**
+ * callOf derives the RBAC verb, group and resource of a request path, e.g.
+ * PUT /api/v1/namespaces/x/secrets/y → update "" secrets;
+ * PATCH /apis/meshid.dev/v1alpha1/namespaces/x/meshidentities/y/status → patch meshid.dev meshidentities/status.
+ */
+export function callOf(
+  method: string,
+  path: string,
+): { verb: string; apiGroup: string; resource: string } {
+  const parts = path.split("?")[0]!.split("/").filter(Boolean);
+  let i: number;
+  let apiGroup: string;
+  if (parts[0] === "api") {
+    apiGroup = "";
+    i = 2;
+  } else {
+    apiGroup = parts[1] ?? "";
+    i = 3;
+  }
+  if (parts[i] === "namespaces" && parts.length > i + 2) i += 2;
+  const resource = parts[i] ?? "";
+  const name = parts[i + 1];
+  const sub = parts[i + 2];
+  let verb = methodVerbs[method] ?? method.toLowerCase();
+  if (method === "GET" && name === undefined) verb = "list";
+  return { verb, apiGroup, resource: sub ? `${resource}/${sub}` : resource };
+}
