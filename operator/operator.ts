@@ -22,7 +22,8 @@ import { KeyedQueue } from "./kube/queue";
 import { LeaderElector } from "./kube/leader";
 import { labels, managedValue, objectKey } from "./policy/naming";
 import { CaManager, type CaStatus } from "./controllers/ca-manager";
-import { PodController, type IssuanceObserver } from "./controllers/pod-controller";
+import { PodController } from "./controllers/pod-controller";
+import { Metrics } from "./metrics";
 import { IdentityController } from "./controllers/identity-controller";
 import { ExistingCache } from "./controllers/existing";
 import { secretsByPod } from "./controllers/cache";
@@ -33,7 +34,6 @@ import { HealthServer } from "./health";
 export interface OperatorOptions {
   clock?: Clock;
   random?: () => number;
-  observer?: IssuanceObserver;
 }
 
 function errorText(err: unknown): string {
@@ -44,6 +44,7 @@ function errorText(err: unknown): string {
 export class MeshIdOperator extends Operator {
   readonly health = new HealthServer();
   readonly client: KubeClient;
+  readonly metrics: Metrics;
   private readonly clock: Clock;
   private readonly informers = new Map<string, Informer<KubernetesObject>>();
   private podInformer?: Informer<V1Pod>;
@@ -72,6 +73,15 @@ export class MeshIdOperator extends Operator {
     }
     this.clock = options.clock ?? systemClock;
     this.client = new KubeClient(this.kubeConfig);
+    this.metrics = new Metrics(this.clock, {
+      queues: () => ({
+        ...(this.podQueue ? { pods: this.podQueue.stats() } : {}),
+        ...(this.identityQueue ? { meshidentities: this.identityQueue.stats() } : {}),
+      }),
+      requests: () => this.client.stats,
+      isLeader: () => this.leading,
+      caNotAfter: () => (this.ca?.status.ready ? this.ca.status.ca.notAfter : undefined),
+    });
   }
 
   /** isLeader is true while this replica reconciles. */
@@ -142,6 +152,10 @@ export class MeshIdOperator extends Operator {
 
   protected async init(): Promise<void> {
     const { config, log, clock } = this;
+    if (config.metricsPort > 0) {
+      const port = await this.metrics.listen(config.metricsPort, config.bindAddress);
+      log.info("Serving metrics", { port, path: "/metrics" });
+    }
     if (config.healthPort > 0) {
       const port = await this.health.listen(config.healthPort, config.bindAddress);
       log.info("Serving health checks", { port, paths: ["/healthz", "/readyz"] });
@@ -193,7 +207,7 @@ export class MeshIdOperator extends Operator {
       config,
       existing,
       failures,
-      ...(this.options.observer ? { observer: this.options.observer } : {}),
+      observer: this.metrics,
     });
     const identityController = new IdentityController({
       pods,
@@ -206,6 +220,7 @@ export class MeshIdOperator extends Operator {
       config,
       existing,
       failures,
+      observer: this.metrics,
     });
     const onError =
       (queue: string) => (key: string, err: unknown, attempt: number, retryInMs: number) =>
@@ -229,9 +244,12 @@ export class MeshIdOperator extends Operator {
     // pods, so pod and Secret changes recount it at most once per second, not once per event.
     const recountMs = 1_000;
     const identitiesOf = (ns: string) => this.identityInformer?.list(ns) ?? [];
-    pods.on((_type: WatchEventType, pod) => {
+    pods.on((type: WatchEventType, pod) => {
       const ns = pod.metadata?.namespace ?? "";
-      podQueue.add(objectKey(ns, pod.metadata?.name ?? ""));
+      const key = objectKey(ns, pod.metadata?.name ?? "");
+      if (type === "DELETED") this.metrics.podGone(key);
+      else this.metrics.podSeen(key);
+      podQueue.add(key);
       for (const mi of identitiesOf(ns))
         identityQueue.addAfter(objectKey(ns, mi.metadata.name ?? ""), recountMs);
     });
@@ -325,7 +343,7 @@ export class MeshIdOperator extends Operator {
     await this.elector?.stop();
     this.ca?.stop();
     for (const informer of this.informers.values()) informer.stop();
-    await this.health.close();
+    await Promise.all([this.health.close(), this.metrics.close()]);
   }
 
   /** stop is the framework's stop; it must not exit the process, so it delegates to shutdown. */

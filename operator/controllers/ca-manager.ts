@@ -50,7 +50,7 @@ export interface CaManagerDeps {
 export class CaMissingError extends MeshIdError {
   constructor(namespace: string, name: string) {
     super(
-      "CASecretMissing",
+      "CaSecretMissing",
       `CA Secret ${namespace}/${name} does not exist: create it with tls.crt, tls.key and ca.crt (external CA mode)`,
       {
         retryable: true,

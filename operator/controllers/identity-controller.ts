@@ -24,6 +24,11 @@ import { gatherExisting, type ExistingCache } from "./existing";
 import type { FailureLog } from "./failure-log";
 import { targetSecretName } from "./pod-controller";
 
+/** IdentityObserver receives what metrics need from a MeshIdentity reconcile; it must not throw. */
+export interface IdentityObserver {
+  earliestExpiryChanged(namespace: string, name: string, notAfter: Date | undefined): void;
+}
+
 /** IdentityControllerDeps are the ports the MeshIdentity reconcile uses. */
 export interface IdentityControllerDeps {
   pods: Cache<V1Pod>;
@@ -41,6 +46,7 @@ export interface IdentityControllerDeps {
   failures: FailureLog;
   /** Shortest interval between two status writes of one MeshIdentity. */
   minStatusIntervalMs?: number;
+  observer?: IdentityObserver;
 }
 
 /** Reasons that are reported as Warning Events when the Ready condition turns to them. */
@@ -71,13 +77,15 @@ export class IdentityController {
     const identity = deps.identities.get(key);
     if (!identity || identity.metadata.deletionTimestamp) {
       deps.failures.forget(key);
+      deps.observer?.earliestExpiryChanged(namespace, name, undefined);
       this.lastWrite.delete(key);
       return {};
     }
     const log = deps.logger.child({ controller: "meshidentity", namespace, name });
     const now = deps.clock.now();
     const ca = deps.ca();
-    const input = this.gather(identity, ca, now);
+    const { input, earliestExpiry } = this.gather(identity, ca, now);
+    deps.observer?.earliestExpiryChanged(namespace, name, earliestExpiry);
     const status = computeStatus(input);
 
     if (!statusEqual(identity.status, status)) {
@@ -112,7 +120,11 @@ export class IdentityController {
     return last === undefined ? 0 : Math.max(0, last + min - now.getTime());
   }
 
-  private gather(identity: MeshIdentity, ca: CaStatus, now: Date): StatusInput {
+  private gather(
+    identity: MeshIdentity,
+    ca: CaStatus,
+    now: Date,
+  ): { input: StatusInput; earliestExpiry?: Date } {
     const { deps } = this;
     const namespace = identity.metadata.namespace ?? "";
     const key = objectKey(namespace, identity.metadata.name ?? "");
@@ -141,6 +153,7 @@ export class IdentityController {
       extraSuffixes: deps.config.allowedDnsSuffixes,
     };
     let pending = 0;
+    let earliestExpiry: Date | undefined;
     for (const pod of deps.pods.list(namespace)) {
       if (!podQualifies(pod) || !selects(identity, pod)) continue;
       input.selected++;
@@ -173,13 +186,15 @@ export class IdentityController {
         continue;
       }
       input.issued++;
+      if (existing.notAfter && (!earliestExpiry || existing.notAfter < earliestExpiry))
+        earliestExpiry = existing.notAfter;
       if (existing.renewAt && (!input.nextRenewal || existing.renewAt < input.nextRenewal))
         input.nextRenewal = existing.renewAt;
       if (!mountsSecret(pod, secretName)) input.restartRequired++;
     }
     const failure = pending > 0 ? deps.failures.latest(key) : undefined;
     if (failure) input.failure = failure;
-    return input;
+    return earliestExpiry ? { input, earliestExpiry } : { input };
   }
 
   private async ensureTrustBundle(namespace: string, bundlePem: string): Promise<void> {

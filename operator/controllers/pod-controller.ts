@@ -138,7 +138,18 @@ export class PodController {
       caFingerprint: ca.ca.fingerprint,
       now,
     });
-    if (!decision.issue) return { requeueAfterMs: requeueDelay(decision.renewAt, now) };
+    if (!decision.issue) {
+      log.debug("Certificate is current", {
+        secret: secretName,
+        renewAt: decision.renewAt.toISOString(),
+      });
+      return { requeueAfterMs: requeueDelay(decision.renewAt, now) };
+    }
+    log.debug("Issuing certificate", {
+      secret: secretName,
+      reason: decision.reason,
+      identity: winner.metadata.name,
+    });
 
     const desired = want.desired;
     let keyPem: string;
@@ -274,6 +285,7 @@ export class PodController {
           objectKey(namespace, pod.metadata?.name ?? ""),
           message,
         );
+        this.deps.observer?.failed("SecretConflict");
         this.event(pod, "Warning", "SecretConflict", message);
         return undefined;
       }

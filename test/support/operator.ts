@@ -103,7 +103,7 @@ export async function startOperator(opts: StartOperatorOptions = {}): Promise<Op
       "--bind-address=127.0.0.1",
       "--metrics-port=0",
       `--identity=${identity}`,
-      "--log-level=debug",
+      ...(opts.env?.LOG_LEVEL ? [] : ["--log-level=debug"]),
       ...(opts.args ?? []),
     ],
     { stdio: ["ignore", fd, fd], env: { ...process.env, ...opts.env }, cwd: repoRoot },

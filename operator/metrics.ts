@@ -1,0 +1,169 @@
+/**
+ * Prometheus metrics on /metrics (prom-client). Labels are bounded: namespace, MeshIdentity,
+ * reason and queue, never a pod, so cardinality follows the number of MeshIdentities.
+ */
+import * as http from "node:http";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { V1Pod } from "@kubernetes/client-node";
+import type { IssueReason } from "./policy/issuance";
+import type { IssuanceObserver } from "./controllers/pod-controller";
+import type { IdentityObserver } from "./controllers/identity-controller";
+import type { QueueStats } from "./kube/queue";
+import type { RequestStats } from "./kube/client";
+import type { Clock } from "./clock";
+
+/** MetricsSources are read at scrape time. */
+export interface MetricsSources {
+  queues: () => Record<string, QueueStats>;
+  requests: () => RequestStats;
+  isLeader: () => boolean;
+  caNotAfter: () => Date | undefined;
+}
+
+/** Metrics owns the registry and implements the observers the controllers call. */
+export class Metrics implements IssuanceObserver, IdentityObserver {
+  readonly registry = new Registry();
+  private readonly issuedTotal: Counter<"namespace" | "reason">;
+  private readonly failuresTotal: Counter<"reason">;
+  private readonly latency: Histogram;
+  private readonly earliestExpiry: Gauge<"namespace" | "meshidentity">;
+  private readonly firstSeen = new Map<string, number>();
+  private server?: http.Server;
+
+  constructor(
+    private readonly clock: Clock,
+    sources: MetricsSources,
+  ) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: "meshid_process_" });
+    this.issuedTotal = new Counter({
+      name: "meshid_certificates_issued_total",
+      help: "Certificates issued, by namespace and reason (new, renewal, spec-change, ca-change, ...)",
+      labelNames: ["namespace", "reason"],
+      registers,
+    });
+    this.failuresTotal = new Counter({
+      name: "meshid_issuance_failures_total",
+      help: "Issuance failures, by error code",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: "meshid_issuance_latency_seconds",
+      help: "Time from the operator first seeing a pod to writing its first certificate Secret",
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.earliestExpiry = new Gauge({
+      name: "meshid_certificate_earliest_expiry_timestamp_seconds",
+      help: "Earliest notAfter among the current certificates of a MeshIdentity (Unix time)",
+      labelNames: ["namespace", "meshidentity"],
+      registers,
+    });
+    new Gauge({
+      name: "meshid_ca_expiry_timestamp_seconds",
+      help: "notAfter of the signing CA (Unix time); absent while the CA is not loaded",
+      registers,
+      collect() {
+        this.reset();
+        const t = sources.caNotAfter();
+        if (t) this.set(t.getTime() / 1000);
+      },
+    });
+    new Gauge({
+      name: "meshid_queue_depth",
+      help: "Keys waiting in a work queue",
+      labelNames: ["queue"],
+      registers,
+      collect() {
+        for (const [queue, s] of Object.entries(sources.queues())) this.set({ queue }, s.depth);
+      },
+    });
+    new Gauge({
+      name: "meshid_queue_retries",
+      help: "Reconciles retried after a failure since start, by queue (a counter, exposed as read)",
+      labelNames: ["queue"],
+      registers,
+      collect() {
+        for (const [queue, s] of Object.entries(sources.queues())) this.set({ queue }, s.retries);
+      },
+    });
+    new Gauge({
+      name: "meshid_leader",
+      help: "1 while this replica holds the leader Lease and reconciles",
+      registers,
+      collect() {
+        this.set(sources.isLeader() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "meshid_api_requests",
+      help: "API requests made since start by this replica, by kind (read, write)",
+      labelNames: ["kind"],
+      registers,
+      collect() {
+        const r = sources.requests();
+        this.set({ kind: "read" }, r.reads);
+        this.set({ kind: "write" }, r.writes);
+      },
+    });
+  }
+
+  /** podSeen records when the operator first saw a pod (the start of issuance latency). */
+  podSeen(key: string): void {
+    if (!this.firstSeen.has(key)) this.firstSeen.set(key, this.clock.now().getTime());
+  }
+
+  /** podGone forgets a deleted pod. */
+  podGone(key: string): void {
+    this.firstSeen.delete(key);
+  }
+
+  issued(namespace: string, reason: IssueReason, pod: V1Pod): void {
+    this.issuedTotal.inc({ namespace, reason });
+    if (reason !== "new") return;
+    const key = `${namespace}/${pod.metadata?.name ?? ""}`;
+    const seen = this.firstSeen.get(key);
+    if (seen !== undefined) this.latency.observe((this.clock.now().getTime() - seen) / 1000);
+  }
+
+  failed(reason: string): void {
+    this.failuresTotal.inc({ reason });
+  }
+
+  earliestExpiryChanged(namespace: string, name: string, notAfter: Date | undefined): void {
+    if (notAfter)
+      this.earliestExpiry.set({ namespace, meshidentity: name }, notAfter.getTime() / 1000);
+    else this.earliestExpiry.remove({ namespace, meshidentity: name });
+  }
+
+  /** listen serves /metrics; resolves with the bound port. */
+  listen(port: number, host: string): Promise<number> {
+    this.server = http.createServer((req, res) => {
+      if ((req.url ?? "").split("?")[0] !== "/metrics") {
+        res.writeHead(404).end("not found");
+        return;
+      }
+      this.registry
+        .metrics()
+        .then((body) => res.writeHead(200, { "Content-Type": this.registry.contentType }).end(body))
+        .catch((err: unknown) =>
+          res.writeHead(500).end(err instanceof Error ? err.message : String(err)),
+        );
+    });
+    const server = this.server;
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        const addr = server.address();
+        resolve(typeof addr === "object" && addr ? addr.port : port);
+      });
+    });
+  }
+
+  /** close stops serving. */
+  close(): Promise<void> {
+    const server = this.server;
+    return server ? new Promise((resolve) => server.close(() => resolve())) : Promise.resolve();
+  }
+}
