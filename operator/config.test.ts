@@ -20,6 +20,10 @@ describe("parseConfig", () => {
       leaderElect: true,
       leaseDurationMs: 15_000,
       allowedDnsSuffixes: [],
+      webhookPort: 9443,
+      webhookConfigName: "meshid",
+      webhookService: "meshid-webhook",
+      webhookCertIps: [],
     });
   });
 

@@ -3,6 +3,7 @@
  * This is the only module that reads process.env. Every option is declared once in `options`,
  * which also produces `--help` and docs/configuration.md's table.
  */
+import { isIP } from "node:net";
 import { hostname } from "node:os";
 import { parseDuration } from "../api/v1alpha1/duration";
 import { parseLogLevel, logLevels, type LogLevel } from "./logger";
@@ -32,6 +33,10 @@ export interface Config {
   retryPeriodMs: number;
   identity: string;
   concurrency: number;
+  webhookPort: number;
+  webhookConfigName: string;
+  webhookService: string;
+  webhookCertIps: string[];
 }
 
 /** ConfigError is a bad flag or variable; its message says which and what is accepted. */
@@ -92,6 +97,15 @@ const suffixes = (raw: string, name: string) =>
     .map((s) => s.trim().replace(/^\./, ""))
     .filter((s) => s !== "")
     .map((s) => dnsName(s, name));
+const ips = (raw: string, name: string) =>
+  raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")
+    .map((s) => {
+      if (!isIP(s)) throw new ConfigError(`${name}: "${s}" is not an IP address`);
+      return s;
+    });
 const level = (raw: string, name: string) => {
   const l = parseLogLevel(raw);
   if (!l)
@@ -258,6 +272,38 @@ export const options: readonly Option[] = [
     env: "POD_NAME",
     help: "this replica's name in the Lease (default: hostname-pid)",
     parse: text,
+  },
+  {
+    key: "webhookPort",
+    flag: "--webhook-port",
+    env: "MESHID_WEBHOOK_PORT",
+    default: "9443",
+    help: "HTTPS port of the admission webhook (0 disables)",
+    parse: port,
+  },
+  {
+    key: "webhookConfigName",
+    flag: "--webhook-config-name",
+    env: "MESHID_WEBHOOK_CONFIG_NAME",
+    default: "meshid",
+    help: "MutatingWebhookConfiguration whose caBundle the operator keeps current",
+    parse: dnsName,
+  },
+  {
+    key: "webhookService",
+    flag: "--webhook-service",
+    env: "MESHID_WEBHOOK_SERVICE",
+    default: "meshid-webhook",
+    help: "Service in front of the webhook; its DNS names go into the serving certificate",
+    parse: dnsName,
+  },
+  {
+    key: "webhookCertIps",
+    flag: "--webhook-cert-ips",
+    env: "MESHID_WEBHOOK_CERT_IPS",
+    default: "",
+    help: "comma-separated IP SANs for the webhook certificate (e.g. 127.0.0.1 for a url clientConfig)",
+    parse: ips,
   },
   {
     key: "concurrency",

@@ -29,11 +29,21 @@ import { ExistingCache } from "./controllers/existing";
 import { secretsByPod } from "./controllers/cache";
 import { FailureLog } from "./controllers/failure-log";
 import { HealthServer } from "./health";
+import { WebhookManager } from "./controllers/webhook-manager";
 
 /** OperatorOptions are the injectable parts (tests pass a fake clock or random source). */
 export interface OperatorOptions {
   clock?: Clock;
   random?: () => number;
+}
+
+/** randomSuffix returns 5 lower-case alphanumerics, as the API server's generateName does. */
+function randomSuffix(): string {
+  const alphabet = "bcdfghjklmnpqrstvwxz2456789";
+  return Array.from(
+    { length: 5 },
+    () => alphabet[Math.floor(Math.random() * alphabet.length)],
+  ).join("");
 }
 
 function errorText(err: unknown): string {
@@ -54,6 +64,7 @@ export class MeshIdOperator extends Operator {
   private identityQueue?: KeyedQueue;
   private elector?: LeaderElector;
   private ca?: CaManager;
+  private webhook?: WebhookManager;
   private leading = false;
   private stopping = false;
 
@@ -285,12 +296,28 @@ export class MeshIdOperator extends Operator {
       for (const m of this.identityInformer?.list() ?? [])
         identityQueue.add(objectKey(m.metadata.namespace ?? "", m.metadata.name ?? ""));
     };
+    if (config.webhookPort > 0) {
+      const identities = this.identityInformer;
+      this.webhook = new WebhookManager({
+        kube: this.client,
+        clock,
+        logger: log,
+        config,
+        admission: { identities: (ns) => identities.list(ns), randomSuffix },
+      });
+      this.health.addCheck("webhook", () =>
+        this.webhook?.serving ? undefined : "not serving yet",
+      );
+    }
     this.ca = new CaManager({
       kube: this.client,
       clock,
       logger: log,
       config,
-      onChange: () => enqueueAll(),
+      onChange: (status) => {
+        if (status.ready) this.webhook?.caChanged(status.ca);
+        enqueueAll();
+      },
     });
     await this.ca.start();
 
@@ -343,7 +370,7 @@ export class MeshIdOperator extends Operator {
     await this.elector?.stop();
     this.ca?.stop();
     for (const informer of this.informers.values()) informer.stop();
-    await Promise.all([this.health.close(), this.metrics.close()]);
+    await Promise.all([this.health.close(), this.metrics.close(), this.webhook?.stop()]);
   }
 
   /** stop is the framework's stop; it must not exit the process, so it delegates to shutdown. */

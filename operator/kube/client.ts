@@ -4,7 +4,13 @@
  * request is counted (reads and writes), which is how the benchmark measures API cost.
  */
 import type * as k8s from "@kubernetes/client-node";
-import type { V1ConfigMap, V1Lease, V1Secret, CoreV1Event } from "@kubernetes/client-node";
+import type {
+  V1ConfigMap,
+  V1Lease,
+  V1MutatingWebhookConfiguration,
+  V1Secret,
+  CoreV1Event,
+} from "@kubernetes/client-node";
 import { rawRequest, type RawRequest } from "./raw";
 import { ApiError, isNotFound } from "./errors";
 import { callOf, isDeclared } from "./permissions";
@@ -39,6 +45,14 @@ export interface StatusPort {
   patchMeshIdentityStatus(namespace: string, name: string, status: unknown): Promise<void>;
 }
 
+/** WebhookConfigPort reads and patches the MutatingWebhookConfiguration (its caBundle). */
+export interface WebhookConfigPort {
+  getMutatingWebhookConfiguration(
+    name: string,
+  ): Promise<V1MutatingWebhookConfiguration | undefined>;
+  patchMutatingWebhookConfiguration(name: string, ops: unknown[]): Promise<void>;
+}
+
 /** RequestStats counts requests by kind since start. */
 export interface RequestStats {
   reads: number;
@@ -48,7 +62,9 @@ export interface RequestStats {
 const enc = encodeURIComponent;
 
 /** KubeClient implements every port with counted JSON requests. */
-export class KubeClient implements SecretPort, ConfigMapPort, EventPort, StatusPort, LeasePort {
+export class KubeClient
+  implements SecretPort, ConfigMapPort, EventPort, StatusPort, LeasePort, WebhookConfigPort
+{
   readonly stats: RequestStats = { reads: 0, writes: 0 };
 
   constructor(private readonly kc: k8s.KubeConfig) {}
@@ -156,6 +172,23 @@ export class KubeClient implements SecretPort, ConfigMapPort, EventPort, StatusP
       path: `/apis/${group}/${version}/namespaces/${enc(namespace)}/${plural}/${enc(name)}/status`,
       body: { status },
       contentType: "application/merge-patch+json",
+    });
+  }
+
+  getMutatingWebhookConfiguration(
+    name: string,
+  ): Promise<V1MutatingWebhookConfiguration | undefined> {
+    return this.getOrUndefined(
+      `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${enc(name)}`,
+    );
+  }
+
+  async patchMutatingWebhookConfiguration(name: string, ops: unknown[]): Promise<void> {
+    await this.request({
+      method: "PATCH",
+      path: `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${enc(name)}`,
+      body: ops,
+      contentType: "application/json-patch+json",
     });
   }
 

@@ -83,6 +83,7 @@ describe("an API-server restart under a running operator", () => {
         `--health-port=${healthPort}`,
         "--bind-address=127.0.0.1",
         "--metrics-port=0",
+        "--webhook-port=0",
         "--log-level=debug",
       ],
       { stdio: ["ignore", fd, fd], cwd: repoRoot },

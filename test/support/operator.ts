@@ -39,6 +39,7 @@ export interface OperatorProcess {
   child: ChildProcess;
   pid: number;
   healthPort: number;
+  webhookPort: number;
   logFile: string;
   namespace: string;
   identity: string;
@@ -86,6 +87,7 @@ export async function startOperator(opts: StartOperatorOptions = {}): Promise<Op
   const namespace = opts.namespace ?? uniqueName("meshid-system");
   await ensureNamespace(namespace);
   const healthPort = await freePort();
+  const webhookPort = await freePort();
   const identity = opts.identity ?? uniqueName("op");
   const logFile = join(mkdtempSync(join(tmpdir(), "meshid-op-")), "operator.log");
   const fd = openSync(logFile, "a");
@@ -102,6 +104,8 @@ export async function startOperator(opts: StartOperatorOptions = {}): Promise<Op
       `--health-port=${healthPort}`,
       "--bind-address=127.0.0.1",
       "--metrics-port=0",
+      `--webhook-port=${webhookPort}`,
+      "--webhook-cert-ips=127.0.0.1",
       `--identity=${identity}`,
       ...(opts.env?.LOG_LEVEL ? [] : ["--log-level=debug"]),
       ...(opts.args ?? []),
@@ -117,6 +121,7 @@ export async function startOperator(opts: StartOperatorOptions = {}): Promise<Op
     child,
     pid: child.pid!,
     healthPort,
+    webhookPort,
     logFile,
     namespace,
     identity,

@@ -1,0 +1,152 @@
+/**
+ * WebhookManager runs the admission webhook on every replica: it issues the webhook's serving
+ * certificate from the operator's own CA (and renews it like any leaf, at two thirds of its life
+ * or when the CA changes), starts the HTTPS server once a certificate exists, and keeps the
+ * MutatingWebhookConfiguration's caBundle equal to the trust bundle.
+ */
+import type { Clock } from "../clock";
+import type { Config } from "../config";
+import type { Logger } from "../logger";
+import type { WebhookConfigPort } from "../kube/client";
+import { generateKey, issueLeaf, publicKeyFromPrivate, type SigningCa } from "../pki";
+import { renewalTime, requeueDelay } from "../policy/issuance";
+import { spiffeIdFor } from "../policy/desired";
+import { WebhookServer } from "../webhook/server";
+import type { AdmissionDeps } from "../webhook/admission";
+
+/** servingDurationMs is the lifetime of the webhook's serving certificate. */
+const servingDurationMs = 24 * 3_600_000;
+/** bundleCheckMs is how often the caBundle is compared with the trust bundle. */
+const bundleCheckMs = 60_000;
+
+/** WebhookManagerDeps are the ports the webhook manager uses. */
+export interface WebhookManagerDeps {
+  kube: WebhookConfigPort;
+  clock: Clock;
+  logger: Logger;
+  config: Pick<
+    Config,
+    | "namespace"
+    | "trustDomain"
+    | "clusterDomain"
+    | "bindAddress"
+    | "webhookPort"
+    | "webhookConfigName"
+    | "webhookService"
+    | "webhookCertIps"
+  >;
+  admission: AdmissionDeps;
+}
+
+/** WebhookManager owns the webhook server, its certificate and the caBundle. */
+export class WebhookManager {
+  private readonly server: WebhookServer;
+  private ca?: SigningCa;
+  private renewTimer?: { cancel(): void };
+  private bundleTimer?: { cancel(): void };
+  private stopped = false;
+  private starting?: Promise<void>;
+
+  constructor(private readonly deps: WebhookManagerDeps) {
+    this.server = new WebhookServer(deps.admission, deps.logger.child({ component: "webhook" }));
+  }
+
+  /** serving is true once the webhook listens with a certificate. */
+  get serving(): boolean {
+    return this.server.serving;
+  }
+
+  /** caChanged (re)issues the serving certificate and refreshes the caBundle. */
+  caChanged(ca: SigningCa): void {
+    this.ca = ca;
+    void this.renew();
+    void this.syncBundle();
+  }
+
+  private async renew(): Promise<void> {
+    const ca = this.ca;
+    if (!ca || this.stopped) return;
+    this.renewTimer?.cancel();
+    const { config, clock, logger } = this.deps;
+    try {
+      const key = await generateKey({ algorithm: "ECDSA", size: 256 });
+      const service = `${config.webhookService}.${config.namespace}.svc`;
+      const leaf = await issueLeaf(ca, {
+        publicKeyPem: publicKeyFromPrivate(key.privateKeyPem),
+        spiffeId: spiffeIdFor(config.trustDomain, config.namespace, "meshid-operator"),
+        dnsNames: [service, `${service}.${config.clusterDomain}`],
+        ipAddresses: config.webhookCertIps,
+        usages: ["server auth"],
+        durationMs: servingDurationMs,
+        now: clock.now(),
+      });
+      const cert = { certChainPem: leaf.certChainPem, keyPem: key.privateKeyPem };
+      if (this.server.serving) {
+        this.server.setCertificate(cert);
+      } else {
+        this.starting ??= this.server
+          .listen(config.webhookPort, config.bindAddress, cert)
+          .then((port) => {
+            logger.info("Serving admission webhook", { port, path: "/mutate-pods" });
+          });
+        await this.starting;
+      }
+      logger.info("Issued webhook serving certificate", {
+        serial: leaf.serialHex,
+        notAfter: leaf.notAfter.toISOString(),
+      });
+      const renewAt = renewalTime(leaf.notBefore, leaf.notAfter, servingDurationMs / 3, 0);
+      this.renewTimer = clock.setTimeout(
+        () => void this.renew(),
+        requeueDelay(renewAt, clock.now()),
+      );
+    } catch (err) {
+      this.starting = undefined;
+      logger.error(
+        "Could not issue or serve the webhook certificate; retrying",
+        err instanceof Error ? err : { error: String(err) },
+      );
+      this.renewTimer = clock.setTimeout(() => void this.renew(), 10_000);
+    }
+  }
+
+  private async syncBundle(): Promise<void> {
+    const ca = this.ca;
+    if (!ca || this.stopped) return;
+    this.bundleTimer?.cancel();
+    const { kube, config, logger, clock } = this.deps;
+    try {
+      const cfg = await kube.getMutatingWebhookConfiguration(config.webhookConfigName);
+      const want = Buffer.from(ca.trustBundlePem).toString("base64");
+      const ops = (cfg?.webhooks ?? []).flatMap((w, i) =>
+        w.clientConfig.caBundle === want
+          ? []
+          : [{ op: "add", path: `/webhooks/${i}/clientConfig/caBundle`, value: want }],
+      );
+      if (cfg && ops.length > 0) {
+        await kube.patchMutatingWebhookConfiguration(config.webhookConfigName, ops);
+        logger.info("Updated webhook caBundle", {
+          configuration: config.webhookConfigName,
+          webhooks: ops.length,
+        });
+      } else if (!cfg) {
+        logger.debug("MutatingWebhookConfiguration not found; caBundle not set", {
+          configuration: config.webhookConfigName,
+        });
+      }
+    } catch (err) {
+      logger.warn("Could not update the webhook caBundle; retrying", {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+    this.bundleTimer = clock.setTimeout(() => void this.syncBundle(), bundleCheckMs);
+  }
+
+  /** stop ends renewals and closes the server. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.renewTimer?.cancel();
+    this.bundleTimer?.cancel();
+    await this.server.close();
+  }
+}
