@@ -7,7 +7,7 @@
  *
  * MESHID_CLUSTER_DIR sets the working directory (default .tmp/cluster in the repository).
  */
-import { rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { LocalControlPlane, readState, stopFromState } from "./control-plane";
 import { isRunning } from "./process";
@@ -33,7 +33,24 @@ async function up(): Promise<void> {
   process.stdout.write(`${cp.kubeconfigPath}\n`);
 }
 
+/** stopDemoOperator stops the operator `make demo` started, if it still runs. */
+function stopDemoOperator(): void {
+  const pidFile = join(dir, "demo", "operator.pid");
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, "utf8").trim());
+  try {
+    if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("operator/main.ts")) {
+      process.kill(pid, "SIGTERM");
+      say(`demo operator (pid ${pid}) stopped`);
+    }
+  } catch {
+    // not running
+  }
+  rmSync(pidFile, { force: true });
+}
+
 async function down(): Promise<void> {
+  stopDemoOperator();
   const state = readState(dir);
   if (!state) {
     say(`no control plane state in ${dir}: nothing to stop`);
