@@ -52,8 +52,9 @@ demo: cluster-up ## Run the demo on a local control plane
 	@bash hack/demo.sh
 
 .PHONY: manifests
-manifests: deps ## Generate manifests/ from api/
+manifests: deps ## Generate manifests/ from api/ and docs/configuration.md from operator/config.ts
 	@$(TSX) hack/gen-manifests.ts
+	@$(TSX) hack/gen-docs.ts
 
 .PHONY: bench
 bench: deps ## Run the benchmarks
