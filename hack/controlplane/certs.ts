@@ -37,7 +37,7 @@ async function exportKey(key: CryptoKey): Promise<string> {
 async function makeCa(
   name: string,
 ): Promise<{ pair: PemPair; cert: x509.X509Certificate; keys: CryptoKeyPair }> {
-  const keys = (await crypto.subtle.generateKey(alg, true, ["sign", "verify"]));
+  const keys = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
     name: `CN=${name}`,
@@ -66,7 +66,7 @@ async function makeLeaf(
   subject: string,
   usage: "server" | "client",
 ): Promise<PemPair> {
-  const keys = (await crypto.subtle.generateKey(alg, true, ["sign", "verify"]));
+  const keys = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]);
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
@@ -110,7 +110,7 @@ export async function makeControlPlaneCerts(): Promise<ControlPlaneCerts> {
   const clientCa = await makeCa("meshid-testbed-client-ca");
   const serving = await makeLeaf(servingCa, "CN=kube-apiserver", "server");
   const admin = await makeLeaf(clientCa, "CN=meshid-admin, O=system:masters", "client");
-  const sa = (await crypto.subtle.generateKey(alg, true, ["sign", "verify"]));
+  const sa = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]);
   const saPublic = await crypto.subtle.exportKey("spki", sa.publicKey);
   return {
     servingCa: servingCa.pair,
