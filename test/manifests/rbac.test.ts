@@ -1,0 +1,226 @@
+/**
+ * manifests/rbac against an API server that authorizes with RBAC: the real operator, holding
+ * nothing but a token of the meshid-operator ServiceAccount, issues a certificate without a single
+ * forbidden call, and the ServiceAccount can do exactly what operator/kube/permissions.ts declares.
+ */
+import * as k8s from "@kubernetes/client-node";
+import { X509Certificate } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { permissions, type Permission } from "../../operator/kube/permissions";
+import { annotations } from "../../operator/policy/naming";
+import {
+  buildClusterRole,
+  operatorName,
+  operatorNamespace,
+  repoRoot,
+} from "../../hack/gen-manifests";
+import { createNamespace, eventually, kubectl, testKubeConfig, uniqueName } from "../support/kube";
+import { startOperator, waitReady, type OperatorProcess } from "../support/operator";
+import {
+  core,
+  createIdentity,
+  createPod,
+  getIdentity,
+  opensslVerify,
+  readyCondition,
+  secretText,
+} from "../support/meshid";
+
+jest.setTimeout(60_000);
+
+const kc = testKubeConfig();
+const dir = mkdtempSync(join(tmpdir(), "meshid-rbac-"));
+const running: OperatorProcess[] = [];
+const cleanup: string[][] = [];
+
+afterAll(async () => {
+  await Promise.all(running.map((op) => op.stop()));
+  for (const args of cleanup) await kubectl(["delete", "--ignore-not-found", ...args]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** tokenKubeconfig writes a kubeconfig holding only a token of the ServiceAccount. */
+async function tokenKubeconfig(namespace: string, serviceAccount: string): Promise<string> {
+  const token = (
+    await kubectl(["create", "token", serviceAccount, "-n", namespace, "--duration=1h"])
+  ).trim();
+  const cluster = kc.getCurrentCluster()!;
+  const file = join(dir, `${namespace}-${serviceAccount}.kubeconfig`);
+  writeFileSync(
+    file,
+    stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [
+        {
+          name: "test",
+          cluster: {
+            server: cluster.server,
+            "certificate-authority-data":
+              cluster.caData ?? readFileSync(cluster.caFile!).toString("base64"),
+          },
+        },
+      ],
+      users: [{ name: serviceAccount, user: { token } }],
+      contexts: [{ name: "test", context: { cluster: "test", user: serviceAccount } }],
+      "current-context": "test",
+    }),
+  );
+  return file;
+}
+
+/** grantsOf expands rules into "verb group/resource" strings. */
+function grantsOf(rules: { verbs: string[]; apiGroups?: string[]; resources?: string[] }[]) {
+  return new Set(
+    rules.flatMap((r) =>
+      (r.apiGroups ?? []).flatMap((g) =>
+        (r.resources ?? []).flatMap((res) => r.verbs.map((v) => `${v} ${g || "core"}/${res}`)),
+      ),
+    ),
+  );
+}
+
+/** rulesOf asks the API server what the holder of a kubeconfig may do in a namespace. */
+async function rulesOf(kubeconfig: string, namespace: string): Promise<Set<string>> {
+  const user = new k8s.KubeConfig();
+  user.loadFromFile(kubeconfig);
+  const { body } = await user
+    .makeApiClient(k8s.AuthorizationV1Api)
+    .createSelfSubjectRulesReview({ spec: { namespace } });
+  expect(body.status?.incomplete).toBe(false);
+  return grantsOf(body.status?.resourceRules ?? []);
+}
+
+const declared = (list: readonly Permission[]) =>
+  grantsOf(list.map((p) => ({ verbs: p.verbs, apiGroups: [p.apiGroup], resources: p.resources })));
+
+const logText = (op: OperatorProcess) => readFileSync(op.logFile, "utf8");
+
+describe("the operator under manifests/rbac", () => {
+  let kubeconfig: string;
+  let ns: string;
+
+  beforeAll(async () => {
+    await kubectl(["apply", "-f", join(repoRoot, "manifests", "manager", "namespace.yaml")]);
+    await kubectl(["apply", "-k", join(repoRoot, "manifests", "rbac")]);
+    kubeconfig = await tokenKubeconfig(operatorNamespace, operatorName);
+    ns = await createNamespace(kc, "rbac");
+  });
+
+  it("stores the ClusterRole with exactly the rules permissions.ts declares", async () => {
+    const live = JSON.parse(await kubectl(["get", "clusterrole", operatorName, "-o", "json"])) as {
+      rules: unknown[];
+    };
+    expect(live.rules).toEqual(buildClusterRole().rules);
+  });
+
+  it("lets the ServiceAccount do what permissions.ts declares and nothing more", async () => {
+    // Whatever any authenticated identity may do (discovery, self reviews) is not meshid's.
+    await eventually(() => core.readNamespacedServiceAccount("default", ns));
+    const baseline = await rulesOf(await tokenKubeconfig(ns, "default"), ns);
+    const granted = await rulesOf(kubeconfig, ns);
+    const extra = [...granted].filter((g) => !baseline.has(g)).sort();
+    expect(extra).toEqual([...declared(permissions)].sort());
+  });
+
+  it("issues a certificate for a selected pod with only the ServiceAccount's token", async () => {
+    const op = await startOperator({
+      namespace: operatorNamespace,
+      args: [`--kubeconfig=${kubeconfig}`, "--lease-name=rbac-test"],
+      // No admin credentials to fall back on: the token kubeconfig is the only one it sees.
+      env: { KUBECONFIG: kubeconfig },
+    });
+    running.push(op);
+    await waitReady(op, 40_000);
+
+    await createIdentity(ns, "payments", { selector: { matchLabels: { app: "payments" } } });
+    await createPod(ns, "pay-0", { app: "payments" });
+    const secret = await eventually(() => core.readNamespacedSecret("meshid-pay-0", ns), {
+      timeoutMs: 30_000,
+    });
+    opensslVerify(secret.body);
+
+    // Issued by this operator's CA (not by another test's operator).
+    const ca = await core.readNamespacedSecret("meshid-ca", operatorNamespace);
+    const fingerprint = new X509Certificate(secretText(ca.body, "tls.crt")).fingerprint256
+      .replace(/:/g, "")
+      .toLowerCase();
+    expect(secret.body.metadata?.annotations?.[annotations.issuer]).toBe(fingerprint);
+
+    // Every kind of write went through: status, trust bundle, Events, the Lease.
+    await eventually(
+      async () => {
+        const mi = await getIdentity(ns, "payments");
+        if (readyCondition(mi)?.status !== "True") throw new Error("not Ready yet");
+      },
+      { timeoutMs: 20_000 },
+    );
+    await eventually(() => core.readNamespacedConfigMap("meshid-ca-bundle", ns));
+    const events = await eventually(async () => {
+      const { body } = await core.listNamespacedEvent(ns);
+      const ours = body.items.filter((e) => e.source?.component === "meshid-operator");
+      if (ours.length === 0) throw new Error("no Event from meshid-operator yet");
+      return ours;
+    });
+    expect(events.length).toBeGreaterThan(0);
+    const lease = await kc
+      .makeApiClient(k8s.CoordinationV1Api)
+      .readNamespacedLease("rbac-test", operatorNamespace);
+    expect(lease.body.spec?.holderIdentity).toBe(op.identity);
+
+    expect(logText(op)).not.toMatch(/forbidden|PermissionNotDeclared/i);
+    await op.stop();
+  });
+});
+
+describe("an operator whose role lacks one declared permission", () => {
+  it("is refused by the API server and says so in its log", async () => {
+    // The control for the test above: proves the operator's calls are authorized by the token's
+    // role (not by some other credential) and that a missing rule does show up as "forbidden".
+    const ns = await createNamespace(kc, "rbac-reduced");
+    const name = uniqueName("meshid-reduced");
+    const reduced = permissions.map((p) =>
+      p.resources.includes("secrets") ? { ...p, verbs: p.verbs.filter((v) => v !== "create") } : p,
+    );
+    const role = { ...buildClusterRole(reduced), metadata: { name } };
+    const binding = {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
+      subjects: [{ kind: "ServiceAccount", name: operatorName, namespace: ns }],
+    };
+    const sa = {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: operatorName, namespace: ns },
+    };
+    cleanup.push(["clusterrolebinding", name], ["clusterrole", name]);
+    await kubectl(
+      ["apply", "-f", "-"],
+      [role, binding, sa].map((o) => JSON.stringify(o)).join("\n"),
+    );
+
+    const kubeconfig = await tokenKubeconfig(ns, operatorName);
+    const op = await startOperator({
+      namespace: ns,
+      args: [`--kubeconfig=${kubeconfig}`, "--lease-name=rbac-reduced"],
+      env: { KUBECONFIG: kubeconfig },
+    });
+    running.push(op);
+    // Bootstrapping the CA creates Secrets: the first call the reduced role refuses.
+    await eventually(
+      () => {
+        if (!/forbidden/i.test(logText(op))) throw new Error("no forbidden call logged yet");
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(logText(op)).toContain(
+      `User \\"system:serviceaccount:${ns}:${operatorName}\\" cannot create resource \\"secrets\\"`,
+    );
+    expect(await op.readyz()).not.toBe(200);
+  });
+});
