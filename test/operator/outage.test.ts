@@ -4,12 +4,11 @@
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as http from "node:http";
 import * as k8s from "@kubernetes/client-node";
 import { LocalControlPlane } from "../../hack/controlplane/control-plane";
-import { eventually } from "../support/kube";
+import { eventually, testTmpDir } from "../support/kube";
 import { freePort } from "../support/operator";
 
 jest.setTimeout(240_000);
@@ -19,7 +18,7 @@ let cp: LocalControlPlane;
 let core: k8s.CoreV1Api;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), "meshid-outage-"));
+  const dir = mkdtempSync(join(testTmpDir(), "meshid-outage-"));
   cp = await LocalControlPlane.start({ binDir: process.env.MESHID_TESTBIN!, dir });
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(cp.kubeconfigPath);

@@ -4,10 +4,10 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalControlPlane } from "../../hack/controlplane/control-plane";
 import { resolveTestbin } from "../../hack/controlplane/testbin";
+import { testTmpDir } from "../support/kube";
 
 declare global {
   var __meshidControlPlane: LocalControlPlane | undefined;
@@ -15,7 +15,7 @@ declare global {
 
 export default async function globalSetup(): Promise<void> {
   const binDir = resolveTestbin();
-  const dir = mkdtempSync(join(tmpdir(), "meshid-cp-"));
+  const dir = mkdtempSync(join(testTmpDir(), "meshid-cp-"));
   const log = (m: string) => process.stderr.write(`[control plane] ${m}\n`);
   log(`starting in ${dir}`);
   const cp = await LocalControlPlane.start({ binDir, dir, log });

@@ -5,6 +5,7 @@
 import * as k8s from "@kubernetes/client-node";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
 
 /** testKubeconfigPath is the kubeconfig of the control plane that global setup started. */
 export function testKubeconfigPath(): string {
@@ -76,4 +77,12 @@ export function statusCode(err: unknown): number | undefined {
   if (err && typeof err === "object" && "statusCode" in err)
     return (err as { statusCode?: number }).statusCode;
   return undefined;
+}
+
+/**
+ * testTmpDir is where tests put control planes and operator logs: MESHID_TEST_TMPDIR when set
+ * (CI sets a fresh one per run, then checks that no process still refers to it), else the OS's.
+ */
+export function testTmpDir(): string {
+  return process.env.MESHID_TEST_TMPDIR || tmpdir();
 }

@@ -5,11 +5,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, mkdtempSync, openSync, closeSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as http from "node:http";
 import * as k8s from "@kubernetes/client-node";
-import { eventually, testKubeConfig, testKubeconfigPath, uniqueName } from "./kube";
+import { eventually, testKubeConfig, testKubeconfigPath, testTmpDir, uniqueName } from "./kube";
 
 const repoRoot = join(__dirname, "..", "..");
 
@@ -89,7 +88,7 @@ export async function startOperator(opts: StartOperatorOptions = {}): Promise<Op
   const healthPort = await freePort();
   const webhookPort = await freePort();
   const identity = opts.identity ?? uniqueName("op");
-  const logFile = join(mkdtempSync(join(tmpdir(), "meshid-op-")), "operator.log");
+  const logFile = join(mkdtempSync(join(testTmpDir(), "meshid-op-")), "operator.log");
   const fd = openSync(logFile, "a");
   const child = spawn(
     process.execPath,
