@@ -4,6 +4,8 @@
  */
 import * as http from "node:http";
 import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { createNamespace, eventually, testKubeConfig } from "../support/kube";
 import { freePort, startOperator, waitReady, type OperatorProcess } from "../support/operator";
 import {
@@ -162,5 +164,26 @@ describe("readiness", () => {
       data: { ...encodeCaSecretData({ ...ca.intermediate, caPem: ca.root.certPem }) },
     });
     await waitReady(op, 60_000);
+  });
+});
+
+describe("log level at start", () => {
+  it.each([
+    [
+      "LOG_LEVEL=loud",
+      { LOG_LEVEL: "loud" },
+      /LOG_LEVEL: "loud" is not a log level \(one of error, warn, info, debug, any case\)/,
+    ],
+    ["--log-level=trace", {}, /--log-level: "trace" is not a log level/],
+  ])("refuses %s with a clear message and exit code 2", (_n, env, message) => {
+    const args = ["--import", "tsx", join(__dirname, "..", "..", "operator", "main.ts")];
+    if (_n.startsWith("--")) args.push(_n);
+    const run = spawnSync(process.execPath, args, {
+      env: { ...process.env, ...env },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(message);
   });
 });
