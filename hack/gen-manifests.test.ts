@@ -6,10 +6,12 @@ import { permissions } from "../operator/kube/permissions";
 import {
   buildClusterRole,
   generatedDirs,
+  healthCheckKey,
   operatorName,
   operatorNamespace,
   renderClusterRoleYaml,
   renderCrdYaml,
+  renderHealthCheckPatch,
   renderManifests,
   repoRoot,
 } from "./gen-manifests";
@@ -24,7 +26,7 @@ const generatedYaml = (dir: string, file: string) =>
 
 describe("renderManifests", () => {
   it.each(generated.map((m) => [m.path, m.content] as const))(
-    "matches the committed %s (run `make manifests` after changing api/ or permissions.ts)",
+    "matches the committed %s (run `make manifests` after changing api/, permissions.ts or health.lua)",
     (path, content) => {
       expect(read(path)).toBe(content);
     },
@@ -126,5 +128,14 @@ describe("RBAC manifests", () => {
       "Kustomization",
       "ServiceAccount",
     ]);
+  });
+});
+
+describe("renderHealthCheckPatch", () => {
+  it("carries manifests/argocd/health.lua verbatim under Argo CD's MeshIdentity key", () => {
+    const patch = parse(renderHealthCheckPatch()) as { data: Record<string, string> };
+    expect(patch.data).toEqual({
+      [healthCheckKey]: read(join("manifests", "argocd", "health.lua")),
+    });
   });
 });

@@ -1,13 +1,14 @@
 /**
- * gen-manifests writes every generated manifest (`make manifests`): manifests/crd from api/ and
- * manifests/rbac from operator/kube/permissions.ts. The YAML is generated, never edited by hand;
+ * gen-manifests writes every generated manifest (`make manifests`): manifests/crd from api/,
+ * manifests/rbac from operator/kube/permissions.ts, and the argocd-cm patch from
+ * manifests/argocd/health.lua. The YAML is generated, never edited by hand;
  * hack/gen-manifests.test.ts fails when the committed files differ from what this renders.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Document, stringify, type YAMLSeq } from "yaml";
 import { buildCustomResourceDefinition } from "../api/v1alpha1/crd";
-import { CRD_NAME, GROUP, PLURAL } from "../api/v1alpha1/names";
+import { CRD_NAME, GROUP, KIND, PLURAL } from "../api/v1alpha1/names";
 import { permissions, type Permission } from "../operator/kube/permissions";
 
 /** repoRoot is the project's root directory. */
@@ -18,6 +19,9 @@ export const operatorNamespace = "meshid-system";
 
 /** operatorName names the ServiceAccount, ClusterRole and ClusterRoleBinding of the operator. */
 export const operatorName = "meshid-operator";
+
+/** healthCheckKey is the argocd-cm key under which Argo CD looks up MeshIdentity's health check. */
+export const healthCheckKey = `resource.customizations.health.${GROUP}_${KIND}`;
 
 /** generatedDirs are the directories whose every file the generator owns. */
 export const generatedDirs: readonly string[] = [
@@ -122,8 +126,26 @@ function renderKustomization(resources: string[]): string {
   return `${generatedFrom()}\n${render(kustomization)}`;
 }
 
+/** renderHealthCheckPatch renders the argocd-cm patch that installs manifests/argocd/health.lua. */
+export function renderHealthCheckPatch(root: string = repoRoot): string {
+  const script = readFileSync(join(root, "manifests", "argocd", "health.lua"), "utf8");
+  const patch = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "argocd-cm" },
+    data: { [healthCheckKey]: script },
+  };
+  const header = [
+    generatedFrom("manifests/argocd/health.lua"),
+    "# Adds the MeshIdentity health check to Argo CD's argocd-cm; see docs/argocd.md:",
+    "#   kubectl -n argocd patch configmap argocd-cm --patch-file manifests/argocd/argocd-cm-health-patch.yaml",
+    "# or list it under `patches:` of the kustomization that installs Argo CD.",
+  ];
+  return `${header.join("\n")}\n${render(patch)}`;
+}
+
 /** renderManifests returns every file the generator writes. */
-export function renderManifests(): GeneratedManifest[] {
+export function renderManifests(root: string = repoRoot): GeneratedManifest[] {
   const crdFile = `${GROUP}_${PLURAL}.yaml`;
   const rbac = {
     "service-account.yaml": renderServiceAccountYaml(),
@@ -141,12 +163,16 @@ export function renderManifests(): GeneratedManifest[] {
       path: join("manifests", "rbac", "Kustomization"),
       content: renderKustomization(Object.keys(rbac)),
     },
+    {
+      path: join("manifests", "argocd", "argocd-cm-health-patch.yaml"),
+      content: renderHealthCheckPatch(root),
+    },
   ];
 }
 
 /** writeManifests writes every generated file under `root` and returns their paths. */
 export function writeManifests(root: string = repoRoot): string[] {
-  return renderManifests().map(({ path, content }) => {
+  return renderManifests(root).map(({ path, content }) => {
     const file = join(root, path);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, content);

@@ -28,6 +28,7 @@ import {
   readyCondition,
   secretText,
 } from "../support/meshid";
+import { runHealthCheck } from "./lua";
 
 jest.setTimeout(60_000);
 
@@ -151,13 +152,16 @@ describe("the operator under manifests/rbac", () => {
     expect(secret.body.metadata?.annotations?.[annotations.issuer]).toBe(fingerprint);
 
     // Every kind of write went through: status, trust bundle, Events, the Lease.
-    await eventually(
+    const identity = await eventually(
       async () => {
         const mi = await getIdentity(ns, "payments");
         if (readyCondition(mi)?.status !== "True") throw new Error("not Ready yet");
+        return mi;
       },
       { timeoutMs: 20_000 },
     );
+    // The live object, as Argo CD would judge it with manifests/argocd/health.lua.
+    expect(runHealthCheck(identity).status).toBe("Healthy");
     await eventually(() => core.readNamespacedConfigMap("meshid-ca-bundle", ns));
     const events = await eventually(async () => {
       const { body } = await core.listNamespacedEvent(ns);
