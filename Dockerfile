@@ -8,9 +8,10 @@ ARG NODE_IMAGE=node:22-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
-# Dependencies first: this layer is rebuilt only when package-lock.json changes.
+# Dependencies first: this layer is rebuilt only when package-lock.json changes. No package's
+# install script runs: the build needs only tsc, and the operator no native module.
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY api ./api
 COPY operator ./operator
