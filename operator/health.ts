@@ -2,6 +2,7 @@
  * The health server: `/healthz` answers while the event loop turns; `/readyz` answers 200 only
  * when every readiness check passes, and otherwise lists the failing ones (503).
  */
+import { closeServer, listenOn } from "./serve";
 import * as http from "node:http";
 
 /** ReadinessCheck returns undefined when ready, or why not. */
@@ -46,20 +47,11 @@ export class HealthServer {
       }
       res.writeHead(404, { "Content-Type": "text/plain" }).end("not found");
     });
-    const server = this.server;
-    return new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => {
-        const addr = server.address();
-        resolve(typeof addr === "object" && addr ? addr.port : port);
-      });
-    });
+    return listenOn(this.server, port, host);
   }
 
   /** close stops serving. */
   close(): Promise<void> {
-    const server = this.server;
-    if (!server) return Promise.resolve();
-    return new Promise((resolve) => server.close(() => resolve()));
+    return closeServer(this.server);
   }
 }

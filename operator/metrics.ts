@@ -2,6 +2,7 @@
  * Prometheus metrics on /metrics (prom-client). Labels are bounded: namespace, MeshIdentity,
  * reason and queue, never a pod, so cardinality follows the number of MeshIdentities.
  */
+import { closeServer, listenOn } from "./serve";
 import * as http from "node:http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { V1Pod } from "@kubernetes/client-node";
@@ -151,19 +152,11 @@ export class Metrics implements IssuanceObserver, IdentityObserver {
           res.writeHead(500).end(err instanceof Error ? err.message : String(err)),
         );
     });
-    const server = this.server;
-    return new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => {
-        const addr = server.address();
-        resolve(typeof addr === "object" && addr ? addr.port : port);
-      });
-    });
+    return listenOn(this.server, port, host);
   }
 
   /** close stops serving. */
   close(): Promise<void> {
-    const server = this.server;
-    return server ? new Promise((resolve) => server.close(() => resolve())) : Promise.resolve();
+    return closeServer(this.server);
   }
 }

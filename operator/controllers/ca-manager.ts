@@ -13,7 +13,7 @@ import type { Logger } from "../logger";
 import { MeshIdError } from "../errors";
 import { isConflict } from "../kube/errors";
 import type { EventPort, SecretPort } from "../kube/client";
-import { buildEvent } from "../kube/objects";
+import { recordEvent } from "../kube/events";
 import {
   bootstrapCa,
   decodeCaSecretData,
@@ -136,18 +136,13 @@ export class CaManager {
     });
     this.deps.onChange(this.current);
     const { namespace, caSecret } = this.deps.config;
-    const event = buildEvent({
-      involved: { apiVersion: "v1", kind: "Secret", namespace, name: caSecret },
-      type: "Warning",
-      reason: "CANotReady",
-      message: `${reason}: ${message}`,
-      now: this.deps.clock.now(),
-    });
-    this.deps.kube.createEvent(namespace, event).catch((e2: unknown) => {
-      this.deps.logger.warn("Could not record CA Event", {
-        error: e2 instanceof Error ? e2.message : String(e2),
-      });
-    });
+    recordEvent(
+      this.deps,
+      { apiVersion: "v1", kind: "Secret", metadata: { namespace, name: caSecret } },
+      "Warning",
+      "CANotReady",
+      `${reason}: ${message}`,
+    );
   }
 
   private async load(secret: V1Secret): Promise<SigningCa> {

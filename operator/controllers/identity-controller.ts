@@ -5,13 +5,15 @@
  */
 import type { V1Pod, V1Secret } from "@kubernetes/client-node";
 import type { MeshIdentity } from "../../api/v1alpha1/types";
+import { API_VERSION, KIND } from "../../api/v1alpha1/names";
 import { resolveSpec, type ResolvedSpec } from "../../api/v1alpha1/defaults";
 import { Reason, findCondition, CONDITION_READY } from "../../api/v1alpha1/conditions";
 import type { Clock } from "../clock";
 import type { Config } from "../config";
 import type { Logger } from "../logger";
 import type { ConfigMapPort, EventPort, StatusPort } from "../kube/client";
-import { buildEvent, buildTrustBundle } from "../kube/objects";
+import { buildTrustBundle } from "../kube/objects";
+import { recordEvent } from "../kube/events";
 import type { ReconcileResult } from "../kube/queue";
 import { objectKey, splitKey, trustBundleKey, trustBundleConfigMap } from "../policy/naming";
 import { podQualifies, selectIdentity, selects } from "../policy/selection";
@@ -99,15 +101,17 @@ export class IdentityController {
       const before = findCondition(identity.status?.conditions, CONDITION_READY);
       const after = findCondition(status.conditions, CONDITION_READY)!;
       if (before?.reason !== after.reason) {
+        // Listed objects carry no apiVersion or kind.
+        const subject = { apiVersion: API_VERSION, kind: KIND, metadata: identity.metadata };
         log.info("Ready condition changed", {
           status: after.status,
           reason: after.reason,
           detail: after.message,
         });
         if (warningReasons.has(after.reason))
-          this.event(identity, "Warning", after.reason, after.message);
+          recordEvent(deps, subject, "Warning", after.reason, after.message);
         else if (after.status === "True" && before?.status !== "True")
-          this.event(identity, "Normal", after.reason, after.message);
+          recordEvent(deps, subject, "Normal", after.reason, after.message);
       }
     }
     if (ca.ready) await this.ensureTrustBundle(namespace, ca.ca.trustBundlePem);
@@ -210,33 +214,5 @@ export class IdentityController {
       );
     }
     this.bundles.set(namespace, bundlePem);
-  }
-
-  private event(
-    identity: MeshIdentity,
-    type: "Normal" | "Warning",
-    reason: string,
-    message: string,
-  ): void {
-    const namespace = identity.metadata.namespace ?? "";
-    const ev = buildEvent({
-      involved: {
-        apiVersion: identity.apiVersion,
-        kind: identity.kind,
-        namespace,
-        name: identity.metadata.name ?? "",
-        uid: identity.metadata.uid ?? "",
-      },
-      type,
-      reason,
-      message,
-      now: this.deps.clock.now(),
-    });
-    this.deps.kube.createEvent(namespace, ev).catch((err: unknown) => {
-      this.deps.logger.debug("Could not record Event", {
-        reason,
-        error: err instanceof Error ? err.message : String(err),
-      });
-    });
   }
 }

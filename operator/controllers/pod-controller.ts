@@ -11,7 +11,8 @@ import type { Config } from "../config";
 import type { Logger } from "../logger";
 import type { EventPort, SecretPort } from "../kube/client";
 import { isConflict } from "../kube/errors";
-import { buildEvent, buildPodSecret } from "../kube/objects";
+import { buildPodSecret } from "../kube/objects";
+import { recordEvent } from "../kube/events";
 import type { ReconcileResult } from "../kube/queue";
 import {
   annotations,
@@ -82,6 +83,11 @@ export function managedSecretsOfPod(
   podName: string,
 ): V1Secret[] {
   return secrets.byIndex(secretsByPod.name, objectKey(namespace, podName));
+}
+
+/** podSubject names a pod for an Event; listed pods carry no apiVersion or kind. */
+function podSubject(pod: V1Pod) {
+  return { apiVersion: "v1", kind: "Pod", metadata: pod.metadata };
 }
 
 /** PodController reconciles one pod key at a time (the queue guarantees it). */
@@ -223,8 +229,9 @@ export class PodController {
         notAfter: leaf.notAfter.toISOString(),
         renewAt: renewAt.toISOString(),
       });
-      this.event(
-        pod,
+      recordEvent(
+        this.deps,
+        podSubject(pod),
         "Normal",
         "Issued",
         `Issued certificate for ${desired.spiffeId} into Secret ${secretName} (${decision.reason}); expires ${leaf.notAfter.toISOString()}`,
@@ -237,8 +244,9 @@ export class PodController {
       deps.failures.record(identityKey, key, message);
       deps.observer?.failed(err instanceof MeshIdError ? err.code : "Unknown");
       log.error("Failed to issue certificate", err instanceof Error ? err : { error: message });
-      this.event(
-        pod,
+      recordEvent(
+        this.deps,
+        podSubject(pod),
         "Warning",
         "IssueFailed",
         `Failed to issue certificate into Secret ${secretName}: ${message}`,
@@ -286,7 +294,7 @@ export class PodController {
           message,
         );
         this.deps.observer?.failed("SecretConflict");
-        this.event(pod, "Warning", "SecretConflict", message);
+        recordEvent(this.deps, podSubject(pod), "Warning", "SecretConflict", message);
         return undefined;
       }
       throw err; // ours, and the cache is behind: retry with the fresh copy
@@ -300,28 +308,5 @@ export class PodController {
       this.written.delete(objectKey(s.metadata?.namespace ?? "", name));
       log.info("Deleted certificate Secret", { secret: name, why });
     }
-  }
-
-  private event(pod: V1Pod, type: "Normal" | "Warning", reason: string, message: string): void {
-    const namespace = pod.metadata?.namespace ?? "";
-    const ev = buildEvent({
-      involved: {
-        apiVersion: "v1",
-        kind: "Pod",
-        namespace,
-        name: pod.metadata?.name ?? "",
-        uid: pod.metadata?.uid ?? "",
-      },
-      type,
-      reason,
-      message,
-      now: this.deps.clock.now(),
-    });
-    this.deps.kube.createEvent(namespace, ev).catch((err: unknown) => {
-      this.deps.logger.debug("Could not record Event", {
-        reason,
-        error: err instanceof Error ? err.message : String(err),
-      });
-    });
   }
 }

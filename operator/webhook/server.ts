@@ -3,6 +3,7 @@
  * be swapped at run time (renewal) without dropping the listener.
  */
 import * as https from "node:https";
+import { closeServer, listenOn } from "../serve";
 import type { Logger } from "../logger";
 import { admit, type AdmissionDeps } from "./admission";
 
@@ -83,13 +84,7 @@ export class WebhookServer {
       this.log.debug("Webhook TLS handshake failed", { error: err.message }),
     );
     this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => {
-        const addr = server.address();
-        resolve(typeof addr === "object" && addr ? addr.port : port);
-      });
-    });
+    return listenOn(server, port, host);
   }
 
   /** setCertificate swaps the serving certificate for new connections. */
@@ -99,7 +94,6 @@ export class WebhookServer {
 
   /** close stops serving. */
   close(): Promise<void> {
-    const server = this.server;
-    return server ? new Promise((resolve) => server.close(() => resolve())) : Promise.resolve();
+    return closeServer(this.server);
   }
 }

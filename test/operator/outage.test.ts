@@ -3,13 +3,12 @@
  * kube-apiserver under a running operator without disturbing other tests.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import * as http from "node:http";
 import * as k8s from "@kubernetes/client-node";
 import { LocalControlPlane } from "../../hack/controlplane/control-plane";
 import { eventually, testTmpDir } from "../support/kube";
-import { freePort } from "../support/operator";
+import { startOperator, waitReady } from "../support/operator";
 
 jest.setTimeout(240_000);
 
@@ -43,16 +42,6 @@ afterAll(async () => {
   if (cp) rmSync(cp.dir, { recursive: true, force: true });
 });
 
-function readyz(port: number): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: "127.0.0.1", port, path: "/readyz", timeout: 2_000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on("error", () => resolve(0));
-  });
-}
-
 describe("an API-server restart under a running operator", () => {
   it("leaves the operator process running, and it issues for a pod created afterwards", async () => {
     await core.createNamespace({ metadata: { name: "meshid-system" } });
@@ -69,29 +58,9 @@ describe("an API-server restart under a running operator", () => {
       }),
     );
 
-    const healthPort = await freePort();
-    const logFile = join(cp.dir, "operator.log");
-    const fd = openSync(logFile, "a");
-    const op = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        join(repoRoot, "operator", "main.ts"),
-        `--kubeconfig=${cp.kubeconfigPath}`,
-        `--health-port=${healthPort}`,
-        "--bind-address=127.0.0.1",
-        "--metrics-port=0",
-        "--webhook-port=0",
-        "--log-level=debug",
-      ],
-      { stdio: ["ignore", fd, fd], cwd: repoRoot },
-    );
-    closeSync(fd);
+    const op = await startOperator({ kubeconfig: cp.kubeconfigPath, args: ["--webhook-port=0"] });
     try {
-      await eventually(async () => expect(await readyz(healthPort)).toBe(200), {
-        timeoutMs: 60_000,
-      });
+      await waitReady(op);
       const pod = (name: string) => ({
         metadata: { name, labels: { app: "web" } },
         spec: { containers: [{ name: "c", image: "meshid-test-app" }] },
@@ -103,7 +72,7 @@ describe("an API-server restart under a running operator", () => {
 
       await cp.stopApiServer();
       await new Promise((r) => setTimeout(r, 15_000)); // longer than the lease's renew deadline
-      expect(op.exitCode).toBeNull();
+      expect(op.child.exitCode).toBeNull();
       await cp.startApiServer();
 
       await core.createNamespacedPod("shop", pod("after"));
@@ -111,12 +80,11 @@ describe("an API-server restart under a running operator", () => {
         timeoutMs: 90_000,
         intervalMs: 500,
       });
-      expect(op.exitCode).toBeNull();
-      expect(op.signalCode).toBeNull();
-      const log = readFileSync(logFile, "utf8");
-      expect(log).toContain("Watch failed; relisting");
+      expect(op.child.exitCode).toBeNull();
+      expect(op.child.signalCode).toBeNull();
+      expect(op.logs().some((l) => l.message === "Watch failed; relisting")).toBe(true);
     } finally {
-      op.kill("SIGKILL");
+      await op.stop("SIGKILL");
     }
   });
 });

@@ -8,7 +8,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import * as http from "node:http";
 import * as k8s from "@kubernetes/client-node";
-import { eventually, testKubeConfig, testKubeconfigPath, testTmpDir, uniqueName } from "./kube";
+import { eventually, testKubeconfigPath, testTmpDir, uniqueName } from "./kube";
 
 const repoRoot = join(__dirname, "..", "..");
 
@@ -58,11 +58,18 @@ export interface StartOperatorOptions {
   identity?: string;
   args?: string[];
   env?: Record<string, string>;
+  /** kubeconfig of another control plane than the shared test one. */
+  kubeconfig?: string;
 }
 
 /** ensureNamespace creates a namespace unless it exists. */
-export async function ensureNamespace(name: string): Promise<void> {
-  const core = testKubeConfig().makeApiClient(k8s.CoreV1Api);
+export async function ensureNamespace(
+  name: string,
+  kubeconfig = testKubeconfigPath(),
+): Promise<void> {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
   try {
     await core.createNamespace({ metadata: { name } });
   } catch (err) {
@@ -84,7 +91,8 @@ function httpStatus(port: number, path: string): Promise<number> {
 /** startOperator starts an operator process; it does not wait for readiness. */
 export async function startOperator(opts: StartOperatorOptions = {}): Promise<OperatorProcess> {
   const namespace = opts.namespace ?? uniqueName("meshid-system");
-  await ensureNamespace(namespace);
+  const kubeconfig = opts.kubeconfig ?? testKubeconfigPath();
+  await ensureNamespace(namespace, kubeconfig);
   const healthPort = await freePort();
   const webhookPort = await freePort();
   const identity = opts.identity ?? uniqueName("op");
@@ -98,7 +106,7 @@ export async function startOperator(opts: StartOperatorOptions = {}): Promise<Op
       "--import",
       "tsx",
       join(repoRoot, "operator", "main.ts"),
-      `--kubeconfig=${testKubeconfigPath()}`,
+      `--kubeconfig=${kubeconfig}`,
       `--namespace=${namespace}`,
       `--health-port=${healthPort}`,
       "--bind-address=127.0.0.1",
