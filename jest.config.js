@@ -28,6 +28,9 @@ const shared = {
 };
 
 module.exports = {
+  // Integration tests share one control plane, and every operator they start reconciles every
+  // namespace: test files must not run at the same time.
+  maxWorkers: 1,
   projects: [
     {
       ...shared,
