@@ -16,8 +16,10 @@ import type { AdmissionDeps } from "../webhook/admission";
 
 /** servingDurationMs is the lifetime of the webhook's serving certificate. */
 const servingDurationMs = 24 * 3_600_000;
-/** bundleCheckMs is how often the caBundle is compared with the trust bundle. */
+/** bundleCheckMs is how often a caBundle in sync is compared with the trust bundle again. */
 const bundleCheckMs = 60_000;
+/** bundleRetryMs is how soon a missing configuration or a failed update is tried again. */
+const bundleRetryMs = 5_000;
 
 /** WebhookManagerDeps are the ports the webhook manager uses. */
 export interface WebhookManagerDeps {
@@ -115,6 +117,7 @@ export class WebhookManager {
     if (!ca || this.stopped) return;
     this.bundleTimer?.cancel();
     const { kube, config, logger, clock } = this.deps;
+    let next = bundleCheckMs;
     try {
       const cfg = await kube.getMutatingWebhookConfiguration(config.webhookConfigName);
       const want = Buffer.from(ca.trustBundlePem).toString("base64");
@@ -130,16 +133,18 @@ export class WebhookManager {
           webhooks: ops.length,
         });
       } else if (!cfg) {
+        next = bundleRetryMs;
         logger.debug("MutatingWebhookConfiguration not found; caBundle not set", {
           configuration: config.webhookConfigName,
         });
       }
     } catch (err) {
+      next = bundleRetryMs;
       logger.warn("Could not update the webhook caBundle; retrying", {
         error: err instanceof Error ? err.message : String(err),
       });
     }
-    this.bundleTimer = clock.setTimeout(() => void this.syncBundle(), bundleCheckMs);
+    this.bundleTimer = clock.setTimeout(() => void this.syncBundle(), next);
   }
 
   /** stop ends renewals and closes the server. */
