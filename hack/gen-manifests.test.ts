@@ -76,10 +76,19 @@ describe("renderClusterRoleYaml", () => {
   it("grants exactly one rule per declared permission, with nothing added", () => {
     const role = parse(renderClusterRoleYaml()) as ReturnType<typeof buildClusterRole>;
     expect(role.rules).toEqual(
-      permissions.map((p) => ({ apiGroups: [p.apiGroup], resources: p.resources, verbs: p.verbs })),
+      permissions.map((p) => ({
+        apiGroups: [p.apiGroup],
+        resources: p.resources,
+        ...(p.resourceNames ? { resourceNames: p.resourceNames } : {}),
+        verbs: p.verbs,
+      })),
     );
     for (const rule of role.rules) {
-      expect(rule).not.toHaveProperty("resourceNames");
+      // resourceNames only narrow a rule, and only where permissions.ts says so.
+      if (rule.resourceNames)
+        expect(
+          permissions.some((p) => p.resourceNames?.join() === rule.resourceNames?.join()),
+        ).toBe(true);
       expect([...rule.verbs, ...rule.resources, ...rule.apiGroups]).not.toContain("*");
     }
   });

@@ -41,6 +41,7 @@ export interface GeneratedManifest {
 export interface RbacRule {
   apiGroups: string[];
   resources: string[];
+  resourceNames?: string[];
   verbs: string[];
 }
 
@@ -63,7 +64,12 @@ export function renderCrdYaml(): string {
 
 /** ruleOf turns one declared permission into the RBAC rule that grants exactly it. */
 export function ruleOf(p: Permission): RbacRule {
-  return { apiGroups: [p.apiGroup], resources: [...p.resources], verbs: [...p.verbs] };
+  return {
+    apiGroups: [p.apiGroup],
+    resources: [...p.resources],
+    ...(p.resourceNames ? { resourceNames: [...p.resourceNames] } : {}),
+    verbs: [...p.verbs],
+  };
 }
 
 /** buildClusterRole builds the operator's ClusterRole: one rule per entry of `permissions`. */

@@ -9,6 +9,8 @@ export interface Permission {
   apiGroup: string;
   resources: string[];
   verbs: string[];
+  /** resourceNames, when set, limits the rule to these objects. */
+  resourceNames?: string[];
   /** why is a human-readable reason, rendered as a comment in the generated role. */
   why: string;
 }
@@ -61,7 +63,9 @@ export const permissions: readonly Permission[] = [
     apiGroup: "admissionregistration.k8s.io",
     resources: ["mutatingwebhookconfigurations"],
     verbs: ["get", "patch"],
-    why: "keep the webhook's caBundle current",
+    // Only meshid's own configuration: a stolen token must not redirect other admission webhooks.
+    resourceNames: ["meshid"],
+    why: "keep the caBundle of the webhook configuration meshid current (--webhook-config-name)",
   },
 ];
 
