@@ -16,6 +16,7 @@ import { systemClock, type Clock } from "./clock";
 import type { Config } from "./config";
 import type { Logger } from "./logger";
 import { KubeClient } from "./kube/client";
+import { slimPod, withoutManagedFields } from "./kube/objects";
 import { Informer, type WatchEventType } from "./kube/informer";
 import { customResourceSource, podSource, secretSource } from "./kube/sources";
 import { KeyedQueue } from "./kube/queue";
@@ -28,6 +29,7 @@ import { IdentityController } from "./controllers/identity-controller";
 import { ExistingCache } from "./controllers/existing";
 import { secretsByPod } from "./controllers/cache";
 import { FailureLog } from "./controllers/failure-log";
+import { IssuanceTally } from "./controllers/issuance-tally";
 import { HealthServer } from "./health";
 import { WebhookManager } from "./controllers/webhook-manager";
 
@@ -120,6 +122,7 @@ export class MeshIdOperator extends Operator {
       customResourceSource(this.kubeConfig, group, version, plural),
       {
         clock: this.clock,
+        transform: withoutManagedFields,
         onError: (err, retryInMs) =>
           this.log.warn("Watch failed; relisting", {
             resource: `${plural}.${group}`,
@@ -147,9 +150,11 @@ export class MeshIdOperator extends Operator {
   private informer<T extends KubernetesObject>(
     describe: string,
     source: ConstructorParameters<typeof Informer<T>>[0],
+    transform: (obj: T) => T,
   ): Informer<T> {
     const informer = new Informer<T>(source, {
       clock: this.clock,
+      transform,
       onError: (err, retryInMs) =>
         this.log.warn("Watch failed; relisting", {
           resource: describe,
@@ -185,15 +190,21 @@ export class MeshIdOperator extends Operator {
       return s.ready ? undefined : `${s.reason}: ${s.message}`;
     });
 
-    const pods = (this.podInformer = this.informer<V1Pod>("pods", podSource(this.kubeConfig)));
+    const pods = (this.podInformer = this.informer<V1Pod>(
+      "pods",
+      podSource(this.kubeConfig),
+      slimPod,
+    ));
     const secrets = (this.secretInformer = this.informer<V1Secret>(
       "secrets",
       secretSource(this.kubeConfig, `${labels.managed}=${managedValue}`),
+      withoutManagedFields,
     ));
 
     secrets.addIndex(secretsByPod.name, secretsByPod.fn);
 
     const failures = new FailureLog();
+    const tally = new IssuanceTally();
     const existing = new ExistingCache();
     const caStatus = (): CaStatus =>
       this.ca?.status ?? {
@@ -218,6 +229,7 @@ export class MeshIdOperator extends Operator {
       config,
       existing,
       failures,
+      tally,
       observer: this.metrics,
     });
     const identityController = new IdentityController({
@@ -229,8 +241,8 @@ export class MeshIdOperator extends Operator {
       clock,
       logger: log,
       config,
-      existing,
       failures,
+      tally,
       observer: this.metrics,
     });
     const onError =

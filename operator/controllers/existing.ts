@@ -78,3 +78,22 @@ export function gatherExisting(secret: V1Secret, cache: ExistingCache): Gathered
   if (secret.metadata?.uid && secret.metadata.resourceVersion) cache.set(id, gathered);
   return gathered;
 }
+
+/**
+ * recordedCertificate reads what an issued Secret records in its annotations, without parsing the
+ * certificate or the key. Counting a MeshIdentity's pods uses it: it runs for every pod at every
+ * recount, and the pod reconcile, which parses, is the one that replaces a damaged Secret.
+ */
+export function recordedCertificate(secret: V1Secret): ExistingCertificate {
+  const ann = secret.metadata?.annotations ?? {};
+  const notAfter = date(ann[annotations.notAfter]);
+  return {
+    readable: Boolean(secret.data?.["tls.crt"] && secret.data["tls.key"] && notAfter),
+    keyMatches: true,
+    issuerFingerprint: ann[annotations.issuer],
+    specHash: ann[annotations.specHash],
+    podUid: ann[annotations.podUid],
+    ...(notAfter ? { notAfter } : {}),
+    ...(date(ann[annotations.renewAt]) ? { renewAt: date(ann[annotations.renewAt]) } : {}),
+  };
+}

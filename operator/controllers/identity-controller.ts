@@ -22,8 +22,9 @@ import { decideIssuance, requeueDelay } from "../policy/issuance";
 import { computeStatus, statusEqual, type StatusInput } from "../policy/status";
 import type { CaStatus } from "./ca-manager";
 import type { Cache } from "./cache";
-import { gatherExisting, type ExistingCache } from "./existing";
+import { recordedCertificate } from "./existing";
 import type { FailureLog } from "./failure-log";
+import type { IssuanceTally } from "./issuance-tally";
 import { targetSecretName } from "./pod-controller";
 
 /** IdentityObserver receives what metrics need from a MeshIdentity reconcile; it must not throw. */
@@ -44,8 +45,8 @@ export interface IdentityControllerDeps {
     Config,
     "trustDomain" | "clusterDomain" | "allowedDnsSuffixes" | "defaultDurationMs"
   >;
-  existing: ExistingCache;
   failures: FailureLog;
+  tally: IssuanceTally;
   /** Shortest interval between two status writes of one MeshIdentity. */
   minStatusIntervalMs?: number;
   observer?: IdentityObserver;
@@ -114,6 +115,15 @@ export class IdentityController {
           recordEvent(deps, subject, "Normal", after.reason, after.message);
       }
     }
+    const issued = deps.tally.drain(key);
+    if (issued)
+      recordEvent(
+        deps,
+        { apiVersion: API_VERSION, kind: KIND, metadata: identity.metadata },
+        "Normal",
+        "Issued",
+        issued,
+      );
     if (ca.ready) await this.ensureTrustBundle(namespace, ca.ca.trustBundlePem);
     return input.nextRenewal ? { requeueAfterMs: requeueDelay(input.nextRenewal, now) } : {};
   }
@@ -177,7 +187,7 @@ export class IdentityController {
         pending++;
         continue;
       }
-      const existing = gatherExisting(secret, deps.existing);
+      const existing = recordedCertificate(secret);
       const decision = decideIssuance(want.desired, existing, {
         podUid: pod.metadata?.uid ?? "",
         caFingerprint: ca.ca.fingerprint,

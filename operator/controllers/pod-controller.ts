@@ -35,6 +35,7 @@ import { generateKey, issueLeaf, publicKeyFromPrivate } from "../pki";
 import type { CaStatus } from "./ca-manager";
 import { gatherExisting, type ExistingCache } from "./existing";
 import type { FailureLog } from "./failure-log";
+import type { IssuanceTally } from "./issuance-tally";
 import { secretsByPod, type Cache } from "./cache";
 import { MeshIdError } from "../errors";
 
@@ -61,6 +62,8 @@ export interface PodControllerDeps {
   >;
   existing: ExistingCache;
   failures: FailureLog;
+  /** Counts issuances for the MeshIdentity's summary Event. */
+  tally: IssuanceTally;
   observer?: IssuanceObserver;
 }
 
@@ -229,13 +232,7 @@ export class PodController {
         notAfter: leaf.notAfter.toISOString(),
         renewAt: renewAt.toISOString(),
       });
-      recordEvent(
-        this.deps,
-        podSubject(pod),
-        "Normal",
-        "Issued",
-        `Issued certificate for ${desired.spiffeId} into Secret ${secretName} (${decision.reason}); expires ${leaf.notAfter.toISOString()}`,
-      );
+      deps.tally.record(identityKey, decision.reason);
       return { requeueAfterMs: requeueDelay(renewAt, deps.clock.now()) };
     } catch (err) {
       if (err instanceof MeshIdError && err.retryable) throw err;

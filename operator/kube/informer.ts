@@ -36,13 +36,15 @@ export interface ResourceSource<T> {
 }
 
 /** InformerOptions configures an Informer. */
-export interface InformerOptions {
+export interface InformerOptions<T = KubernetesObject> {
   clock: Clock;
   baseBackoffMs?: number;
   maxBackoffMs?: number;
   /** A watch with no event (bookmarks count) for this long is restarted. */
   maxIdleMs?: number;
   onError?: (err: unknown, retryInMs: number) => void;
+  /** transform trims each object before it is cached (memory), e.g. dropping managedFields. */
+  transform?: (obj: T) => T;
 }
 
 function keyOf(obj: KubernetesObject): string {
@@ -77,7 +79,7 @@ export class Informer<T extends KubernetesObject> {
 
   constructor(
     private readonly source: ResourceSource<T>,
-    private readonly opts: InformerOptions,
+    private readonly opts: InformerOptions<T>,
   ) {}
 
   /** on registers a change handler; handlers must only enqueue keys, never throw. */
@@ -180,7 +182,8 @@ export class Informer<T extends KubernetesObject> {
     for (const h of this.handlers) h(type, obj);
   }
 
-  private put(obj: T): void {
+  private put(received: T): void {
+    const obj = this.opts.transform ? this.opts.transform(received) : received;
     const key = keyOf(obj);
     const old = this.cache.get(key);
     this.cache.set(key, obj);

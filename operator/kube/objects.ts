@@ -160,3 +160,36 @@ export function buildEvent(input: EventInput): CoreV1Event {
     count: 1,
   };
 }
+
+/**
+ * withoutManagedFields drops metadata.managedFields before an object is cached: the operator never
+ * reads them, and they are often the larger part of an object.
+ */
+export function withoutManagedFields<T extends { metadata?: { managedFields?: unknown } }>(
+  obj: T,
+): T {
+  if (!obj.metadata?.managedFields) return obj;
+  const { managedFields: _drop, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+}
+
+/**
+ * slimPod keeps what the operator reads of a pod: metadata, service account, volumes, phase and
+ * IP. A cold start with thousands of pods otherwise caches every container spec and status.
+ */
+export function slimPod(pod: V1Pod): V1Pod {
+  const { metadata } = withoutManagedFields(pod);
+  return {
+    ...(metadata ? { metadata } : {}),
+    spec: {
+      containers: [],
+      ...(pod.spec?.serviceAccountName ? { serviceAccountName: pod.spec.serviceAccountName } : {}),
+      ...(pod.spec?.serviceAccount ? { serviceAccount: pod.spec.serviceAccount } : {}),
+      ...(pod.spec?.volumes ? { volumes: pod.spec.volumes } : {}),
+    },
+    status: {
+      ...(pod.status?.phase ? { phase: pod.status.phase } : {}),
+      ...(pod.status?.podIP ? { podIP: pod.status.podIP } : {}),
+    },
+  };
+}

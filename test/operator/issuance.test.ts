@@ -89,6 +89,15 @@ describe("per-pod issuance", () => {
     expect(readyCondition(mi)).toMatchObject({ status: "True" });
     expect(mi.status?.observedGeneration).toBe(mi.metadata.generation);
     expect(mi.status?.nextRenewalTime).toBeDefined();
+    await eventually(async () => {
+      const { body } = await core.listNamespacedEvent(ns);
+      const issued = body.items.filter(
+        (e) => e.involvedObject.kind === "MeshIdentity" && e.reason === "Issued",
+      );
+      expect(issued.map((e) => e.message).join("; ")).toMatch(
+        /Issued 3 certificates \(3 new\)|Issued [12] certificates?/,
+      );
+    });
     const bundle = await core.readNamespacedConfigMap("meshid-ca-bundle", ns);
     expect(bundle.body.data?.["ca.crt"]).toContain("BEGIN CERTIFICATE");
   });
