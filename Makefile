@@ -57,5 +57,5 @@ manifests: deps ## Generate manifests/ from api/ and docs/configuration.md from 
 	@$(TSX) hack/gen-docs.ts
 
 .PHONY: bench
-bench: deps ## Run the benchmarks
-	@$(TSX) hack/bench/pki-bench.ts
+bench: deps ## Run the benchmarks (flags: make bench BENCH_ARGS=--help)
+	@node --import tsx hack/bench/run.ts $(BENCH_ARGS)
