@@ -217,34 +217,25 @@ export class MeshIdOperator extends Operator {
       list: (ns?: string) => this.identityInformer?.list(ns) ?? [],
       byIndex: () => [],
     };
+    const shared = {
+      pods,
+      identities: identitiesCache,
+      secrets,
+      kube: this.client,
+      ca: caStatus,
+      clock,
+      logger: log,
+      config,
+      failures,
+      tally,
+      observer: this.metrics,
+    };
     const podController = new PodController({
-      pods,
-      identities: identitiesCache,
-      secrets,
-      kube: this.client,
-      ca: caStatus,
-      clock,
+      ...shared,
       random: this.options.random ?? Math.random,
-      logger: log,
-      config,
       existing,
-      failures,
-      tally,
-      observer: this.metrics,
     });
-    const identityController = new IdentityController({
-      pods,
-      identities: identitiesCache,
-      secrets,
-      kube: this.client,
-      ca: caStatus,
-      clock,
-      logger: log,
-      config,
-      failures,
-      tally,
-      observer: this.metrics,
-    });
+    const identityController = new IdentityController(shared);
     const onError =
       (queue: string) => (key: string, err: unknown, attempt: number, retryInMs: number) =>
         log.warn("Reconcile failed; retrying", {

@@ -2,7 +2,8 @@
  * Small helpers shared by the benchmark phases: percentiles, per-window rates, ports, sleeping,
  * progress lines and number formatting.
  */
-import { createServer } from "node:net";
+import { freePort } from "../controlplane/control-plane";
+export { freePort };
 
 /** percentile is the nearest-rank percentile (p in 0..100) of unsorted values. */
 export function percentile(values: readonly number[], p: number): number | undefined {
@@ -36,18 +37,6 @@ export function windows(times: readonly number[], sizeSeconds: number, until: nu
 /** sleep resolves after ms milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** freePort returns a free loopback port. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
-    });
-  });
 }
 
 /** say writes one progress line to stderr (stdout carries only the report). */

@@ -34,7 +34,8 @@ export interface ControlPlaneState {
   processes: { name: string; pid: number; bin: string; logFile: string }[];
 }
 
-async function freePort(): Promise<number> {
+/** freePort returns a free loopback port. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();

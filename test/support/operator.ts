@@ -4,25 +4,14 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, mkdtempSync, openSync, closeSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import * as http from "node:http";
 import * as k8s from "@kubernetes/client-node";
 import { eventually, testKubeconfigPath, testTmpDir, uniqueName } from "./kube";
+import { freePort } from "../../hack/controlplane/control-plane";
+export { freePort };
 
 const repoRoot = join(__dirname, "..", "..");
-
-/** freePort returns a free loopback port. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
-    });
-  });
-}
 
 /**
  * recordPid notes an operator's pid in the control plane's directory, so global teardown can stop
