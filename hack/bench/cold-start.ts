@@ -10,9 +10,10 @@ import { BenchOperator, type LogSummary } from "./operator-process";
 import { createBulk, type CreatedPod } from "./pods";
 import { cpuSecondsOf, RssSampler, type RssSample } from "./proc";
 import { requestCounts, sumOf, type Sample } from "./prom";
+import { QueueSampler, type QueueSample } from "./queue-sampler";
 import { SecretWatch } from "./secret-watch";
 import { validateSecrets, type Validation } from "./validate";
-import { every, mb, percentile, say, sleep, windows, type Window } from "./util";
+import { errorText, every, mb, percentile, say, sleep, windows, type Window } from "./util";
 
 /** ColdStartResult is what phase 2 measured; times in seconds since the operator's spawn. */
 export interface ColdStartResult {
@@ -59,17 +60,11 @@ export interface ColdStartResult {
    * stamped them created (1 s resolution), both in seconds since the operator's spawn.
    */
   stragglers: { pod: string; seenAfter: number; createdAfter?: number }[];
+  /** scrapeError says why the final /metrics scrape failed (API and heap figures are then 0). */
+  scrapeError?: string;
   /** queue is the operator's work-queue depth and issued count, scraped every 5 s. */
   queue: QueueSample[];
   operatorLog: LogSummary;
-}
-
-/** QueueSample is one scrape of the operator's queues during the cold start. */
-export interface QueueSample {
-  t: number;
-  pods: number;
-  meshidentities: number;
-  issued: number;
 }
 
 const namespace = "bench-cold";
@@ -140,24 +135,11 @@ export async function runColdStart(
   try {
     let readyAfter = NaN;
     const ready = op.waitReady(300_000).then(() => (readyAfter = since(performance.now())));
-    const queue: QueueSample[] = [];
-    const queueTimer = setInterval(() => {
-      const t = since(performance.now());
-      op.scrape()
-        .then((m) =>
-          queue.push({
-            t,
-            pods: sumOf(m, "meshid_queue_depth", { queue: "pods" }),
-            meshidentities: sumOf(m, "meshid_queue_depth", { queue: "meshidentities" }),
-            issued: sumOf(m, "meshid_certificates_issued_total"),
-          }),
-        )
-        .catch(() => undefined); // not serving yet
-    }, 5000);
+    const queue = new QueueSampler(op, since, () => readyAfter >= 0).begin();
     let last = 0;
     stopProgress = every(5000, () => {
       const n = watch.seen.size;
-      const line = `cold start: ${n}/${opts.pods} Secrets, ${((n - last) / 5).toFixed(0)}/s, operator RSS ${mb(rss.samples.at(-1)?.rss)}, pod queue depth ${queue.at(-1)?.pods ?? "?"}`;
+      const line = `cold start: ${n}/${opts.pods} Secrets, ${((n - last) / 5).toFixed(0)}/s, operator RSS ${mb(rss.samples.at(-1)?.rss)}, pod queue depth ${queue.latest?.pods ?? "?"}`;
       last = n;
       return line;
     });
@@ -167,7 +149,7 @@ export async function runColdStart(
       complete = await watch.waitFor(opts.pods, deadlineMs);
     } finally {
       stopProgress();
-      clearInterval(queueTimer);
+      queue.end();
     }
     const doneAt = performance.now();
     const cpuAfter = cpuSecondsOf({ ...pids, "meshid-operator": op.pid });
@@ -182,7 +164,11 @@ export async function runColdStart(
     say(`cold start: settling for ${opts.settleSeconds} s before reading steady RSS`);
     await sleep(opts.settleSeconds * 1000);
     const steadyRss = rss.sample()?.rss;
-    const final = await op.scrape().catch(() => [] as Sample[]);
+    let scrapeError: string | undefined;
+    const final = await op.scrape().catch((err: unknown) => {
+      scrapeError = errorText(err);
+      return [] as Sample[];
+    });
     const apiAfter = requestCounts(await cluster.apiServerMetrics());
     rss.end();
 
@@ -214,6 +200,7 @@ export async function runColdStart(
       },
       complete,
       spawnedAt: new Date(spawnedAt).toISOString(),
+      ...(scrapeError ? { scrapeError } : {}),
       ...(issuedWithin !== undefined ? { issuedWithin } : {}),
       readyAfter,
       ...(times.length ? { firstSecretAfter: Math.min(...times) } : {}),
@@ -233,7 +220,7 @@ export async function runColdStart(
             ...(created ? { createdAfter: (created - spawnedAt) / 1000 } : {}),
           };
         }),
-      queue,
+      queue: queue.samples,
       memory: {
         peakRss: rss.peakRss,
         hwm: rss.lastHwm,

@@ -97,11 +97,15 @@ export class BenchOperator {
     throw new Error(`operator not ready after ${timeoutMs / 1000} s:\n${this.logTail()}`);
   }
 
-  /** scrape reads /metrics. */
-  async scrape(): Promise<Sample[]> {
-    const { status, body } = await this.get(this.metricsPort, "/metrics");
-    if (status !== 200) throw new Error(`operator /metrics answered ${status}`);
-    return parseMetrics(body);
+  /** scrape reads /metrics, trying up to `attempts` times (a busy operator may time out). */
+  async scrape(attempts = 3): Promise<Sample[]> {
+    for (let i = 1; ; i++) {
+      const { status, body } = await this.get(this.metricsPort, "/metrics");
+      if (status === 200) return parseMetrics(body);
+      if (i >= attempts)
+        throw new Error(`operator /metrics answered ${status || "nothing"} ${i} times`);
+      await sleep(1000);
+    }
   }
 
   /** stop sends SIGTERM (the operator shuts down and writes any profile), then SIGKILL. */

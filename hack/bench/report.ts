@@ -4,7 +4,8 @@
  */
 import type { PkiBenchResult } from "./pki-bench";
 import type { LatencyResult } from "./latency";
-import type { ColdStartResult, QueueSample } from "./cold-start";
+import type { ColdStartResult } from "./cold-start";
+import type { QueueSample } from "./queue-sampler";
 import type { ProfileSummary } from "./profile-summary";
 import { formatProfileSummary } from "./profile-summary";
 import type { HistogramQuantile } from "./prom";
@@ -130,9 +131,17 @@ function throughputLines(ws: readonly Window[]): string[] {
 
 function queueLines(qs: readonly QueueSample[]): string[] {
   const out: string[] = [];
-  for (let i = 0; i < qs.length; i += 8) {
-    const row = qs.slice(i, i + 8);
-    out.push(`   ${row.map((q) => `${q.t.toFixed(0)}s ${q.pods}/${q.issued}`).join("  ")}`);
+  for (let i = 0; i < qs.length; i += 6) {
+    const row = qs.slice(i, i + 6);
+    out.push(
+      `   ${row
+        .map((q) =>
+          q.unanswered
+            ? `${q.t.toFixed(0)}s no answer in ${q.scrapeSeconds.toFixed(0)} s`
+            : `${q.t.toFixed(0)}s ${q.pods}/${q.issued}/${q.lagMax.toFixed(2)}s`,
+        )
+        .join("  ")}`,
+    );
   }
   return out;
 }
@@ -176,7 +185,7 @@ export function formatDetails(r: BenchResult): string {
         .join(", ")}`,
       "   certs/s per 5 s window since the operator's spawn:",
       ...throughputLines(c.throughput),
-      "   operator's pod queue depth (meshid_queue_depth) / certificates issued, every 5 s:",
+      "   every 5 s: pod queue depth (meshid_queue_depth) / certificates issued / longest event-loop delay since the last scrape:",
       ...queueLines(c.queue),
       `   valid Secrets: ${count(c.validation.valid)}/${count(c.pods)} (chain to ca.crt, SPIFFE ID, key matches, owner uid)${c.validation.problems.length ? `; e.g. ${c.validation.problems.slice(0, 3).join("; ")}` : ""}`,
       `   CPU seconds from spawn to last Secret (${seconds(window, 1)} x ${m.nproc} cores = ${(window * m.nproc).toFixed(0)} available): ${Object.entries(
@@ -188,6 +197,11 @@ export function formatDetails(r: BenchResult): string {
       "",
       `3. Memory (operator, /proc/<pid>/status every 250 ms): idle with no pods (phase 1) ${mb(r.latency?.idleRss)}; peak RSS ${mb(c.memory.peakRss)}, VmHWM ${mb(c.memory.hwm)}; at the last Secret ${mb(c.memory.rssAtCompletion)}; steady ${mb(c.memory.steadyRss)} ${c.memory.settleSeconds} s later (V8 heap used ${mb(c.memory.steadyHeapUsed)} of ${mb(c.memory.steadyHeapTotal)}, external ${mb(c.memory.steadyExternal)})`,
       "",
+      ...(c.scrapeError
+        ? [
+            `   THE FINAL /metrics SCRAPE FAILED (${c.scrapeError}): the operator's figures below are missing`,
+          ]
+        : []),
       `4. API requests counted by the operator (meshid_api_requests) during the cold start: ${count(c.api.reads)} reads, ${count(c.api.writes)} writes for ${count(c.api.issued)} certificates issued = ${c.api.readsPerCert?.toFixed(3) ?? "n/a"} reads and ${c.api.writesPerCert?.toFixed(3) ?? "n/a"} writes per certificate; ${c.api.failures} issuance failures, ${c.api.queueRetries} queue retries`,
       "   Informer LIST/WATCH go through client-node and are not in that counter: O(1) per start (pages of 500), not per certificate.",
       `   The API server's own count over the same window (all clients): ${Object.entries(
