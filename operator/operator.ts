@@ -277,10 +277,19 @@ export class MeshIdOperator extends Operator {
 
     pods.start();
     secrets.start();
+    // A MeshIdentity's own status patches come back as MODIFIED events with an unchanged
+    // generation; re-queueing every pod of the namespace for them stalled large cold starts.
+    const seenGeneration = new Map<string, number | undefined>();
     await this.watchResource(GROUP, VERSION, PLURAL, async (event) => {
       const ns = event.meta.namespace ?? "";
-      identityQueue.add(objectKey(ns, event.meta.name));
-      for (const pod of pods.list(ns)) podQueue.add(objectKey(ns, pod.metadata?.name ?? ""));
+      const key = objectKey(ns, event.meta.name);
+      identityQueue.add(key);
+      const generation = event.object.metadata?.generation;
+      const specChanged = event.type !== ResourceEventType.Modified || seenGeneration.get(key) !== generation;
+      if (event.type === ResourceEventType.Deleted) seenGeneration.delete(key);
+      else seenGeneration.set(key, generation);
+      if (specChanged)
+        for (const pod of pods.list(ns)) podQueue.add(objectKey(ns, pod.metadata?.name ?? ""));
       await Promise.resolve();
     });
     this.identityInformer = this.informers.get(
