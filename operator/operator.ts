@@ -285,7 +285,8 @@ export class MeshIdOperator extends Operator {
       const key = objectKey(ns, event.meta.name);
       identityQueue.add(key);
       const generation = event.object.metadata?.generation;
-      const specChanged = event.type !== ResourceEventType.Modified || seenGeneration.get(key) !== generation;
+      const specChanged =
+        event.type !== ResourceEventType.Modified || seenGeneration.get(key) !== generation;
       if (event.type === ResourceEventType.Deleted) seenGeneration.delete(key);
       else seenGeneration.set(key, generation);
       if (specChanged)
