@@ -9,7 +9,7 @@ import Operator, {
   type ResourceEvent,
   ResourceEventType,
 } from "@dot-i/k8s-operator";
-import type { KubernetesObject, V1Pod, V1Secret } from "@kubernetes/client-node";
+import type { KubernetesObject, V1ConfigMap, V1Pod, V1Secret } from "@kubernetes/client-node";
 import type { MeshIdentity } from "../api/v1alpha1/types";
 import { GROUP, PLURAL, VERSION } from "../api/v1alpha1/names";
 import { systemClock, type Clock } from "./clock";
@@ -18,16 +18,27 @@ import type { Logger } from "./logger";
 import { KubeClient } from "./kube/client";
 import { slimPod, withoutManagedFields } from "./kube/objects";
 import { Informer, type WatchEventType } from "./kube/informer";
-import { customResourceSource, podSource, secretSource } from "./kube/sources";
+import {
+  customResourceSource,
+  namedConfigMapSource,
+  podSource,
+  secretSource,
+} from "./kube/sources";
 import { KeyedQueue } from "./kube/queue";
 import { LeaderElector } from "./kube/leader";
-import { labels, managedValue, objectKey } from "./policy/naming";
+import {
+  generatedTokenLength,
+  labels,
+  managedValue,
+  objectKey,
+  trustBundleConfigMap,
+} from "./policy/naming";
 import { CaManager, type CaStatus } from "./controllers/ca-manager";
 import { PodController } from "./controllers/pod-controller";
 import { Metrics } from "./metrics";
 import { IdentityController } from "./controllers/identity-controller";
 import { ExistingCache } from "./controllers/existing";
-import { secretsByPod } from "./controllers/cache";
+import { podsByUid, secretsByPod } from "./controllers/cache";
 import { FailureLog } from "./controllers/failure-log";
 import { IssuanceTally } from "./controllers/issuance-tally";
 import { HealthServer } from "./health";
@@ -39,11 +50,11 @@ export interface OperatorOptions {
   random?: () => number;
 }
 
-/** randomSuffix returns 5 lower-case alphanumerics, as the API server's generateName does. */
-function randomSuffix(): string {
+/** randomToken returns the random part of a generated Secret name, in generateName's alphabet. */
+function randomToken(): string {
   const alphabet = "bcdfghjklmnpqrstvwxz2456789";
   return Array.from(
-    { length: 5 },
+    { length: generatedTokenLength },
     () => alphabet[Math.floor(Math.random() * alphabet.length)],
   ).join("");
 }
@@ -67,6 +78,7 @@ export class MeshIdOperator extends Operator {
   private elector?: LeaderElector;
   private ca?: CaManager;
   private webhook?: WebhookManager;
+  private resyncTimer?: { cancel(): void };
   private leading = false;
   private stopping = false;
 
@@ -201,7 +213,14 @@ export class MeshIdOperator extends Operator {
       withoutManagedFields,
     ));
 
+    const bundles = this.informer<V1ConfigMap>(
+      "configmaps",
+      namedConfigMapSource(this.kubeConfig, trustBundleConfigMap),
+      withoutManagedFields,
+    );
+
     secrets.addIndex(secretsByPod.name, secretsByPod.fn);
+    pods.addIndex(podsByUid.name, podsByUid.fn);
 
     const failures = new FailureLog();
     const tally = new IssuanceTally();
@@ -235,7 +254,7 @@ export class MeshIdOperator extends Operator {
       random: this.options.random ?? Math.random,
       existing,
     });
-    const identityController = new IdentityController(shared);
+    const identityController = new IdentityController({ ...shared, bundles, existing });
     const onError =
       (queue: string) => (key: string, err: unknown, attempt: number, retryInMs: number) =>
         log.warn("Reconcile failed; retrying", {
@@ -275,8 +294,15 @@ export class MeshIdOperator extends Operator {
       if (identity) identityQueue.addAfter(objectKey(ns, identity), recountMs);
     });
 
+    // A deleted or edited trust bundle is restored by its namespace's MeshIdentities.
+    bundles.on((_type, cm) => {
+      const ns = cm.metadata?.namespace ?? "";
+      for (const mi of identitiesOf(ns)) identityQueue.add(objectKey(ns, mi.metadata.name ?? ""));
+    });
+
     pods.start();
     secrets.start();
+    bundles.start();
     // A MeshIdentity's own status patches come back as MODIFIED events with an unchanged
     // generation; re-queueing every pod of the namespace for them stalled large cold starts.
     const seenGeneration = new Map<string, number | undefined>();
@@ -296,7 +322,7 @@ export class MeshIdOperator extends Operator {
     this.identityInformer = this.informers.get(
       `${PLURAL}.${GROUP}`,
     ) as unknown as Informer<MeshIdentity>;
-    await Promise.all([pods.waitForSync(), secrets.waitForSync()]);
+    await Promise.all([pods.waitForSync(), secrets.waitForSync(), bundles.waitForSync()]);
     log.info("Caches synced", {
       pods: pods.size,
       managedSecrets: secrets.size,
@@ -309,6 +335,20 @@ export class MeshIdOperator extends Operator {
       for (const m of this.identityInformer?.list() ?? [])
         identityQueue.add(objectKey(m.metadata.namespace ?? "", m.metadata.name ?? ""));
     };
+    // A slow, jittered resync re-checks every pod and MeshIdentity from the caches, so drift that
+    // raised no event (or an event lost with a dropped watch) does not outlive one period.
+    const resync = () => {
+      const ms = config.resyncPeriodMs * (1 + 0.1 * Math.random());
+      this.resyncTimer = clock.setTimeout(() => {
+        if (this.leading) {
+          log.debug("Resyncing", { pods: pods.size });
+          enqueueAll();
+        }
+        resync();
+      }, ms);
+    };
+    resync();
+
     if (config.webhookPort > 0) {
       const identities = this.identityInformer;
       this.webhook = new WebhookManager({
@@ -316,7 +356,7 @@ export class MeshIdOperator extends Operator {
         clock,
         logger: log,
         config,
-        admission: { identities: (ns) => identities.list(ns), randomSuffix },
+        admission: { identities: (ns) => identities.list(ns), randomToken },
       });
       this.health.addCheck("webhook", () =>
         this.webhook?.serving ? undefined : "not serving yet",
@@ -378,6 +418,7 @@ export class MeshIdOperator extends Operator {
   /** shutdown stops reconciling, releases the Lease, and stops every watch and server. */
   async shutdown(): Promise<void> {
     this.stopping = true;
+    this.resyncTimer?.cancel();
     this.podQueue?.shutdown();
     this.identityQueue?.shutdown();
     await this.elector?.stop();

@@ -4,7 +4,13 @@
  * the mounts and the annotation. Pure: the random suffix for generated names is an input.
  */
 import type { V1Pod } from "@kubernetes/client-node";
-import { annotations, mountPath, podSecretName } from "./naming";
+import {
+  annotations,
+  generatedSecretName,
+  isReservedSecretName,
+  mountPath,
+  podSecretName,
+} from "./naming";
 import { selectIdentity, type IdentityCandidate } from "./selection";
 
 /** volumeName is the name of the injected volume. */
@@ -19,19 +25,44 @@ export interface JsonPatchOp {
 
 /**
  * injectionSecretName is the Secret a pod will mount: `meshid-<pod>` for a named pod (the same
- * name the operator derives for pods it finds without injection), or `meshid-<generateName><suffix>`
- * when the API server has not named the pod yet at admission (Deployments, ReplicaSets).
+ * name the operator derives for pods it finds without injection), or `meshid.<generateName><token>`
+ * when the API server has not named the pod yet at admission (Deployments, ReplicaSets). The two
+ * forms cannot collide, so naming a pod after a generated Secret claims nothing.
  */
-export function injectionSecretName(pod: V1Pod, suffix: string): string {
+export function injectionSecretName(pod: V1Pod, token: string): string {
   const name = pod.metadata?.name;
   if (name) return podSecretName(name);
-  const prefix = pod.metadata?.generateName ?? "pod-";
-  return podSecretName(`${prefix}${suffix}`);
+  return generatedSecretName(pod.metadata?.generateName ?? "pod-", token);
 }
 
-/** alreadyInjected is true when the pod carries the volume (a re-invocation or a copy). */
-export function alreadyInjected(pod: V1Pod): boolean {
-  return (pod.spec?.volumes ?? []).some((v) => v.name === volumeName);
+/**
+ * refusalReason says why a pod must not be admitted in an injection-enabled namespace, or
+ * undefined. meshid alone binds a pod to its identity Secret: a pod that brings meshid's volume,
+ * its annotation, or any volume of a Secret name meshid gives out could point itself at another
+ * pod's identity, so it is refused whether or not a MeshIdentity selects it.
+ */
+export function refusalReason(pod: V1Pod): string | undefined {
+  for (const v of pod.spec?.volumes ?? []) {
+    if (v.name === volumeName)
+      return `the pod declares volume "${volumeName}", which meshid reserves for the identity it injects; remove it (meshid adds it)`;
+    const names = [
+      v.secret?.secretName,
+      ...(v.projected?.sources ?? []).map((s) => s.secret?.name),
+    ].filter((n): n is string => typeof n === "string");
+    const reserved = names.find(isReservedSecretName);
+    if (reserved !== undefined)
+      return `volume "${v.name}" mounts Secret "${reserved}"; Secrets named meshid-* and meshid.* hold pod identities and only meshid mounts them`;
+  }
+  if (pod.metadata?.annotations?.[annotations.secret] !== undefined)
+    return `the pod sets annotation ${annotations.secret}, which meshid sets; remove it`;
+  for (const kind of ["initContainers", "containers"] as const) {
+    const c = (pod.spec?.[kind] ?? []).find((c) =>
+      (c.volumeMounts ?? []).some((m) => m.mountPath.replace(/\/+$/, "") === mountPath),
+    );
+    if (c)
+      return `container "${c.name}" already mounts something at ${mountPath}, where meshid mounts the pod's identity; use another path`;
+  }
+  return undefined;
 }
 
 /** shouldInject picks the MeshIdentity that selects the pod, if any (same rule as issuance). */

@@ -23,8 +23,17 @@ export const labels = {
 
 /** Annotations meshid sets; together they record what a Secret was built from. */
 export const annotations = {
-  /** secret on a pod names the Secret its volume mounts (set by the webhook). */
+  /**
+   * secret on a pod names the Secret its volume mounts, for people reading the pod. The webhook
+   * sets it; the operator never reads it (a pod's author can change annotations at any time), and
+   * the webhook refuses pods that bring it themselves.
+   */
   secret: `${domain}/secret`,
+  /**
+   * renewRequestedAt (RFC 3339) on a pod or MeshIdentity asks for a re-issue of certificates
+   * issued before that time (`kubectl meshid renew`).
+   */
+  renewRequestedAt: `${domain}/renew-requested-at`,
   generation: `${domain}/identity-generation`,
   specHash: `${domain}/spec-hash`,
   issuer: `${domain}/issuer-fingerprint`,
@@ -38,6 +47,9 @@ export const annotations = {
 /** managedValue is the value of the managed label. */
 export const managedValue = "true";
 
+/** trustBundleLabel marks the trust-bundle ConfigMaps, which the operator watches and restores. */
+export const trustBundleLabel = `${domain}/trust-bundle`;
+
 /** trustBundleConfigMap is the ConfigMap holding the trust bundle in each namespace. */
 export const trustBundleConfigMap = "meshid-ca-bundle";
 
@@ -50,14 +62,44 @@ export const mountPath = "/var/run/secrets/meshid.dev";
 const maxNameLength = 253;
 
 /**
- * podSecretName is the deterministic Secret name for a pod that the webhook did not inject
- * (created before injection was enabled): `meshid-<pod>`, shortened with a hash when too long.
+ * namedPrefix starts the Secret name of a pod whose name is known (`meshid-<pod>`); generatedPrefix
+ * starts the Secret name the webhook picks for a pod the API server names later. A pod name never
+ * starts with a dot, so no pod name can make `meshid-<pod>` equal a `meshid.<...>` name: a pod
+ * cannot be named so as to claim the Secret of a generated pod.
+ */
+const namedPrefix = "meshid-";
+const generatedPrefix = "meshid.";
+
+/** generatedTokenLength is the length of the random part of a generated Secret name. */
+export const generatedTokenLength = 10;
+
+/** shorten keeps a name within 253 characters, replacing the tail by a hash of the whole. */
+function shorten(name: string): string {
+  if (name.length <= maxNameLength) return name;
+  const hash = fnv1a64(name).slice(0, 10);
+  return `${name.slice(0, maxNameLength - 11).replace(/[-.]+$/, "")}-${hash}`;
+}
+
+/**
+ * podSecretName is the Secret name of a pod whose name is known: `meshid-<pod>`, shortened with
+ * a hash when too long. Pods the webhook did not inject use it too.
  */
 export function podSecretName(podName: string): string {
-  const name = `meshid-${podName}`;
-  if (name.length <= maxNameLength) return name;
-  const hash = fnv1a64(podName).slice(0, 10);
-  return `${name.slice(0, maxNameLength - 11)}-${hash}`;
+  return shorten(`${namedPrefix}${podName}`);
+}
+
+/**
+ * generatedSecretName is the Secret name the webhook picks for a pod created with generateName:
+ * `meshid.<generateName><token>`, where the token is random (10 characters: 10,000 pods of one
+ * ReplicaSet collide with odds of about 1 in 4 million).
+ */
+export function generatedSecretName(generateName: string, token: string): string {
+  return shorten(`${generatedPrefix}${generateName}${token}`);
+}
+
+/** isReservedSecretName tells whether a Secret name is one meshid gives out to pods. */
+export function isReservedSecretName(name: string): boolean {
+  return name.startsWith(namedPrefix) || name.startsWith(generatedPrefix);
 }
 
 /** objectKey is the queue key of a namespaced object. */

@@ -10,7 +10,7 @@ const identity: MeshIdentity = {
 };
 const deps = {
   identities: (ns: string) => (ns === "shop" ? [identity] : []),
-  randomSuffix: () => "x7k2q",
+  randomToken: () => "x7k2qb4d5f",
 };
 
 const pod = (over: Partial<V1Pod["metadata"]> = {}, spec: Partial<V1Pod["spec"]> = {}): V1Pod => ({
@@ -85,7 +85,7 @@ describe("admit", () => {
 
   it("generates a Secret name for a pod the API server has not named yet", () => {
     const result = admit(review(pod({ name: undefined, generateName: "web-5d8f-" })), deps);
-    expect(result.injected?.secret).toBe("meshid-web-5d8f-x7k2q");
+    expect(result.injected?.secret).toBe("meshid.web-5d8f-x7k2qb4d5f");
   });
 
   it("adds to existing annotations with an escaped key", () => {
@@ -102,14 +102,78 @@ describe("admit", () => {
     ["a pod of a namespace without MeshIdentities", review(pod(), { namespace: "bank" })],
     ["an UPDATE", review(pod(), { operation: "UPDATE" })],
     ["another kind", review(pod(), { kind: { kind: "Service" } })],
-    [
-      "a pod that already has the volume",
-      review(pod({}, { volumes: [{ name: "meshid-identity" }] })),
-    ],
   ])("lets %s pass unchanged", (_n, r) => {
     const result = admit(r, deps);
     expect(result.status).toBe(200);
     expect(patchOf(result)).toEqual([]);
+  });
+
+  it.each([
+    [
+      "declares meshid's volume",
+      pod({}, { volumes: [{ name: "meshid-identity", secret: { secretName: "meshid-victim" } }] }),
+    ],
+    [
+      "mounts another pod's identity Secret under another volume name",
+      pod({}, { volumes: [{ name: "x", secret: { secretName: "meshid-web-1" } }] }),
+    ],
+    [
+      "mounts a generated identity Secret through a projected volume",
+      pod(
+        {},
+        {
+          volumes: [
+            { name: "x", projected: { sources: [{ secret: { name: "meshid.web-abcdefghij" } }] } },
+          ],
+        },
+      ),
+    ],
+    [
+      "sets meshid's annotation itself",
+      pod({ annotations: { "meshid.dev/secret": "meshid-victim" } }),
+    ],
+    [
+      "already mounts something at meshid's path",
+      pod(
+        {},
+        {
+          containers: [
+            {
+              name: "a",
+              image: "i",
+              volumeMounts: [{ name: "d", mountPath: "/var/run/secrets/meshid.dev/" }],
+            },
+          ],
+        },
+      ),
+    ],
+    [
+      "is not selected but mounts an identity Secret",
+      pod(
+        { labels: { app: "other" } },
+        { volumes: [{ name: "x", secret: { secretName: "meshid-web-1" } }] },
+      ),
+    ],
+  ])("refuses a pod that %s, saying why", (_n, p) => {
+    const result = admit(review(p), deps);
+    expect(result.status).toBe(200);
+    const response = (
+      result.body as {
+        response: { allowed: boolean; uid: string; status: { code: number; message: string } };
+      }
+    ).response;
+    expect(response).toMatchObject({ allowed: false, uid: "u1", status: { code: 403 } });
+    expect(response.status.message).toMatch(/^meshid refused the pod: /);
+    expect(patchOf(result)).toEqual([]);
+  });
+
+  it("lets a pod mount a Secret of its own that meshid does not reserve", () => {
+    const result = admit(
+      review(pod({}, { volumes: [{ name: "cfg", secret: { secretName: "web-config" } }] })),
+      deps,
+    );
+    expect((result.body as { response: { allowed: boolean } }).response.allowed).toBe(true);
+    expect(patchOf(result).length).toBeGreaterThan(0);
   });
 
   it("answers a dry-run request the same way (the webhook has no side effects)", () => {
@@ -123,6 +187,29 @@ describe("admit", () => {
     ["the wrong kind", { apiVersion: "admission.k8s.io/v1", kind: "Pod" }],
     ["no request uid", { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: {} }],
     ["a pod without containers", review({ metadata: { name: "x" }, spec: {} })],
+    ["volumes that are an object", review(pod({}, { volumes: {} as never }))],
+    ["a null container", review(pod({}, { containers: [null] as never }))],
+    ["a container that is a string", review(pod({}, { containers: ["c"] as never }))],
+    ["a label whose value is a number", review(pod({ labels: { app: 1 } as never }))],
+    ["annotations that are an array", review(pod({ annotations: [] as never }))],
+    ["a volume without a name", review(pod({}, { volumes: [{}] as never }))],
+    [
+      "a secretName that is an object",
+      review(pod({}, { volumes: [{ name: "v", secret: { secretName: {} } }] as never })),
+    ],
+    [
+      "volumeMounts that are a number",
+      review(pod({}, { containers: [{ name: "a", volumeMounts: 5 }] as never })),
+    ],
+    [
+      "a request uid that is a number",
+      { ...review(pod()), request: { ...review(pod()).request, uid: 7 } },
+    ],
+    ["dryRun that is a string", review(pod(), { dryRun: "yes" })],
+    [
+      "far too many containers",
+      review(pod({}, { containers: Array.from({ length: 6000 }, () => ({ name: "c" })) })),
+    ],
   ])("refuses a malformed review (%s) with 400", (_n, body) => {
     const result = admit(body, deps);
     expect(result.status).toBe(400);

@@ -4,20 +4,20 @@
  * that no MeshIdentity selects passes unchanged. Dry-run requests get the same answer: the
  * webhook has no side effects.
  */
-import type { V1Pod } from "@kubernetes/client-node";
 import type { MeshIdentity } from "../../api/v1alpha1/types";
 import {
-  alreadyInjected,
   injectionPatch,
   injectionSecretName,
+  refusalReason,
   shouldInject,
 } from "../policy/injection";
+import { decodeAdmissionReview, DecodeError } from "./decode";
 
 /** AdmissionDeps are what the admission logic reads. */
 export interface AdmissionDeps {
   identities: (namespace: string) => MeshIdentity[];
-  /** randomSuffix returns 5 lower-case alphanumerics for generated Secret names. */
-  randomSuffix: () => string;
+  /** randomToken returns 10 lower-case alphanumerics for generated Secret names. */
+  randomToken: () => string;
 }
 
 /** AdmissionResult is the HTTP answer. */
@@ -26,59 +26,56 @@ export interface AdmissionResult {
   body: unknown;
   /** injected names the Secret when the pod was mutated (for logs). */
   injected?: { namespace: string; pod: string; secret: string; identity: string };
-}
-
-interface AdmissionRequest {
-  uid?: unknown;
-  kind?: { kind?: string };
-  operation?: string;
-  namespace?: string;
-  object?: unknown;
-  dryRun?: boolean;
+  /** refused says why a pod was denied (for logs). */
+  refused?: { namespace: string; pod: string; message: string };
 }
 
 function bad(message: string): AdmissionResult {
   return { status: 400, body: { error: message } };
 }
 
-/** admit handles one parsed AdmissionReview. */
-export function admit(review: unknown, deps: AdmissionDeps): AdmissionResult {
-  if (!review || typeof review !== "object") return bad("body is not an AdmissionReview object");
-  const r = review as { apiVersion?: string; kind?: string; request?: AdmissionRequest };
-  if (r.kind !== "AdmissionReview" || r.apiVersion !== "admission.k8s.io/v1") {
-    return bad("expected kind AdmissionReview, apiVersion admission.k8s.io/v1");
+/**
+ * admit handles one parsed JSON body. It never throws for any input: what does not decode is a
+ * 400, and the caller still guards against the unexpected.
+ */
+export function admit(body: unknown, deps: AdmissionDeps): AdmissionResult {
+  let req;
+  try {
+    req = decodeAdmissionReview(body);
+  } catch (err) {
+    if (err instanceof DecodeError) return bad(err.message);
+    throw err;
   }
-  const req = r.request;
-  if (!req || typeof req.uid !== "string" || req.uid === "") return bad("request.uid is missing");
-  const allow = (extra: Record<string, unknown> = {}): AdmissionResult => ({
+  const answer = (response: Record<string, unknown>): AdmissionResult => ({
     status: 200,
     body: {
       apiVersion: "admission.k8s.io/v1",
       kind: "AdmissionReview",
-      response: { uid: req.uid, allowed: true, ...extra },
+      response: { uid: req.uid, ...response },
     },
   });
-  if (req.kind?.kind !== "Pod" || req.operation !== "CREATE") return allow();
-  const pod = req.object as V1Pod | undefined;
-  if (!pod || typeof pod !== "object" || !pod.spec || !Array.isArray(pod.spec.containers)) {
-    return bad("request.object is not a Pod with spec.containers");
+  const pod = req.pod;
+  if (!pod) return answer({ allowed: true });
+  const namespace = req.namespace || pod.metadata?.namespace || "";
+  const podName = pod.metadata?.name || `${pod.metadata?.generateName ?? ""}*`;
+  const refusal = refusalReason(pod);
+  if (refusal !== undefined) {
+    const message = `meshid refused the pod: ${refusal}`;
+    return {
+      ...answer({ allowed: false, status: { code: 403, reason: "Forbidden", message } }),
+      refused: { namespace, pod: podName, message },
+    };
   }
-  const namespace = req.namespace ?? pod.metadata?.namespace ?? "";
-  if (alreadyInjected(pod)) return allow();
   const identity = shouldInject(pod, namespace, deps.identities(namespace));
-  if (!identity) return allow();
-  const secret = injectionSecretName(pod, deps.randomSuffix());
+  if (!identity) return answer({ allowed: true });
+  const secret = injectionSecretName(pod, deps.randomToken());
   const patch = injectionPatch(pod, secret);
   return {
-    ...allow({
+    ...answer({
+      allowed: true,
       patchType: "JSONPatch",
       patch: Buffer.from(JSON.stringify(patch)).toString("base64"),
     }),
-    injected: {
-      namespace,
-      pod: pod.metadata?.name || `${pod.metadata?.generateName ?? ""}*`,
-      secret,
-      identity: identity.metadata.name ?? "",
-    },
+    injected: { namespace, pod: podName, secret, identity: identity.metadata.name ?? "" },
   };
 }

@@ -2,6 +2,7 @@
  * WebhookServer serves the admission webhook over HTTPS only, with a serving certificate that can
  * be swapped at run time (renewal) without dropping the listener.
  */
+import type * as http from "node:http";
 import * as https from "node:https";
 import { closeServer, listenOn } from "../serve";
 import type { Logger } from "../logger";
@@ -12,6 +13,9 @@ export const webhookPath = "/mutate-pods";
 
 /** maxBodyBytes bounds a request body (a pod object is far smaller). */
 const maxBodyBytes = 3 * 1024 * 1024;
+
+/** requestTimeoutMs bounds the time one request may take, headers and body included. */
+const requestTimeoutMs = 10_000;
 
 /** ServingCertificate is a PEM chain and its key. */
 export interface ServingCertificate {
@@ -37,54 +41,80 @@ export class WebhookServer {
   listen(port: number, host: string, cert: ServingCertificate): Promise<number> {
     const server = https.createServer(
       { cert: cert.certChainPem, key: cert.keyPem, minVersion: "TLSv1.2" },
-      (req, res) => {
-        const path = (req.url ?? "").split("?")[0];
-        if (req.method !== "POST" || path !== webhookPath) {
-          res
-            .writeHead(404, { "Content-Type": "application/json" })
-            .end(JSON.stringify({ error: `POST ${webhookPath} only` }));
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        req.on("data", (c: Buffer) => {
-          size += c.length;
-          if (size > maxBodyBytes) {
-            res.writeHead(413).end();
-            req.destroy();
-            return;
-          }
-          chunks.push(c);
-        });
-        req.on("end", () => {
-          if (res.writableEnded) return;
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-          } catch {
-            res
-              .writeHead(400, { "Content-Type": "application/json" })
-              .end(JSON.stringify({ error: "body is not JSON" }));
-            return;
-          }
-          const result = admit(parsed, this.deps);
-          if (result.status !== 200)
-            this.log.warn("Malformed AdmissionReview", {
-              status: result.status,
-              error: (result.body as { error?: string }).error,
-            });
-          if (result.injected) this.log.info("Injected identity volume", result.injected);
-          res
-            .writeHead(result.status, { "Content-Type": "application/json" })
-            .end(JSON.stringify(result.body));
-        });
-      },
+      (req, res) => this.handle(req, res),
     );
+    // A client that sends slowly or not at all is cut off: the API server's own timeout for a
+    // webhook call is at most 30 s, so nothing legitimate takes longer.
+    server.headersTimeout = requestTimeoutMs;
+    server.requestTimeout = requestTimeoutMs;
+    server.setTimeout(requestTimeoutMs, (socket) => socket.destroy());
     server.on("tlsClientError", (err) =>
       this.log.debug("Webhook TLS handshake failed", { error: err.message }),
     );
+    server.on("clientError", (err, socket) => {
+      this.log.debug("Webhook client error", { error: err.message });
+      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+      else socket.destroy();
+    });
     this.server = server;
     return listenOn(server, port, host);
+  }
+
+  /** handle answers one request; whatever the request holds, it ends in a response. */
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const reply = (status: number, body: unknown) => {
+      if (res.headersSent || res.destroyed) return;
+      // After a 413 the rest of the body is never read: close the connection instead.
+      const headers = status === 413 ? { Connection: "close" } : {};
+      res
+        .writeHead(status, { "Content-Type": "application/json", ...headers })
+        .end(JSON.stringify(body));
+    };
+    const path = (req.url ?? "").split("?")[0];
+    if (req.method !== "POST" || path !== webhookPath) {
+      reply(404, { error: `POST ${webhookPath} only` });
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("error", (err) => this.log.debug("Webhook request failed", { error: err.message }));
+    req.on("data", (c: Buffer) => {
+      if (size > maxBodyBytes) return;
+      size += c.length;
+      if (size > maxBodyBytes) {
+        reply(413, { error: `the body is larger than ${maxBodyBytes} bytes` });
+        chunks.length = 0;
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => {
+      if (size > maxBodyBytes) return;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      } catch {
+        reply(400, { error: "body is not JSON" });
+        return;
+      }
+      let result;
+      try {
+        result = admit(parsed, this.deps);
+      } catch (err) {
+        this.log.error("Admission failed", err instanceof Error ? err : { error: String(err) });
+        reply(500, { error: "internal error while reviewing the request" });
+        return;
+      }
+      if (result.status !== 200)
+        this.log.warn("Malformed AdmissionReview", {
+          status: result.status,
+          error: (result.body as { error?: string }).error,
+        });
+      if (result.injected) this.log.info("Injected identity volume", result.injected);
+      if (result.refused) this.log.info("Refused pod", result.refused);
+      reply(result.status, result.body);
+    });
   }
 
   /** setCertificate swaps the serving certificate for new connections. */
