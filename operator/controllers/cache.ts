@@ -2,7 +2,7 @@
  * Cache is the read side of an informer as reconcilers see it: get by key, list by namespace,
  * and look up by a secondary index. Tests hand reconcilers a plain in-memory implementation.
  */
-import type { V1Secret } from "@kubernetes/client-node";
+import type { V1Pod, V1Secret } from "@kubernetes/client-node";
 import { objectKey } from "../policy/naming";
 
 export interface Cache<T> {
@@ -18,4 +18,10 @@ export const secretsByPod = {
     const owner = s.metadata?.ownerReferences?.find((o) => o.kind === "Pod");
     return owner ? objectKey(s.metadata?.namespace ?? "", owner.name) : undefined;
   },
+};
+
+/** podsByUid indexes pods by UID: Secrets name their pod by UID, and only a live UID binds. */
+export const podsByUid = {
+  name: "uid",
+  fn: (p: V1Pod): string | undefined => p.metadata?.uid,
 };

@@ -1,22 +1,22 @@
 /**
- * Gathering what an issued Secret holds: its certificate parsed, whether the key matches, and the
- * annotations recording what it was built from. Parsing is cached by the Secret's uid and
- * resourceVersion, so a resync of thousands of unchanged Secrets parses none of them again.
+ * Gathering what an issued Secret holds, verified: the leaf's chain to the CAs meshid trusts, its
+ * contents, whether tls.key matches, the pod it is bound to, and the recorded renewal time. Work
+ * is cached by the Secret's uid and resourceVersion and the CA's fingerprint, so each version of
+ * each Secret is parsed and verified once; the pod reconcile seeds the cache with what it has just
+ * written, so a fresh Secret is never parsed at all.
  */
 import type { V1Secret } from "@kubernetes/client-node";
 import type { ExistingCertificate, KeySettings } from "../policy/issuance";
+import { podOwnerUid } from "../policy/binding";
 import { annotations } from "../policy/naming";
-import { inspectCertificate, keyMatchesCertificate, type KeySpec } from "../pki";
+import { canonicalIp, CLOCK_SKEW_MS, type SigningCa, verifyStoredCertificate } from "../pki";
 
-/** GatheredCertificate is ExistingCertificate plus what key reuse needs. */
+/** GatheredCertificate is ExistingCertificate plus the stored key, for key reuse. */
 export interface GatheredCertificate extends ExistingCertificate {
   keyPem?: string;
-  keySpec?: KeySpec;
-  /** keySpecMatches reports whether the stored key has the algorithm and size wanted. */
-  keySpecMatches(want: KeySettings): boolean;
 }
 
-/** ExistingCache memoises gathered Secrets by uid@resourceVersion. */
+/** ExistingCache memoises gathered Secrets by uid@resourceVersion@CA fingerprint. */
 export class ExistingCache {
   private readonly entries = new Map<string, GatheredCertificate>();
 
@@ -35,6 +35,12 @@ export class ExistingCache {
   }
 }
 
+/** cacheId names one version of one Secret as judged under one CA. */
+export function cacheId(secret: V1Secret, ca: SigningCa): string | undefined {
+  const { uid, resourceVersion } = secret.metadata ?? {};
+  return uid && resourceVersion ? `${uid}@${resourceVersion}@${ca.fingerprint}` : undefined;
+}
+
 function decode(data: Record<string, string> | undefined, key: string): string | undefined {
   const v = data?.[key];
   return v ? Buffer.from(v, "base64").toString("utf8") : undefined;
@@ -46,54 +52,72 @@ function date(s: string | undefined): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
-/** gatherExisting reads an issued Secret; a Secret that cannot be parsed is `readable: false`. */
-export function gatherExisting(secret: V1Secret, cache: ExistingCache): GatheredCertificate {
-  const id = `${secret.metadata?.uid ?? ""}@${secret.metadata?.resourceVersion ?? ""}`;
-  const hit = cache.get(id);
+/** gatherExisting verifies an issued Secret; one that cannot be parsed is `readable: false`. */
+export function gatherExisting(
+  secret: V1Secret,
+  ca: SigningCa,
+  cache: ExistingCache,
+): GatheredCertificate {
+  const id = cacheId(secret, ca);
+  const hit = id ? cache.get(id) : undefined;
   if (hit) return hit;
   const ann = secret.metadata?.annotations ?? {};
   const crt = decode(secret.data, "tls.crt");
   const key = decode(secret.data, "tls.key");
+  const owner = podOwnerUid(secret);
+  const bound = {
+    ...(owner ? { ownerUid: owner } : {}),
+    ...(ann[annotations.podUid] ? { recordedPodUid: ann[annotations.podUid] } : {}),
+  };
+  const verified =
+    crt && key ? verifyStoredCertificate(crt, key, ca) : { readable: false as const };
   let gathered: GatheredCertificate;
-  try {
-    if (!crt || !key) throw new Error("tls.crt or tls.key missing");
-    const info = inspectCertificate(crt);
+  if (!verified.readable) {
+    gathered = { readable: false, keyMatches: false, ...bound };
+  } else {
+    const { info } = verified;
+    const renewAt = date(ann[annotations.renewAt]);
     gathered = {
       readable: true,
-      keyMatches: keyMatchesCertificate(crt, key),
-      issuerFingerprint: info.issuerFingerprint,
-      specHash: ann[annotations.specHash],
-      podUid: ann[annotations.podUid],
+      keyMatches: verified.keyMatches,
+      chain: verified.chain,
+      ...bound,
+      contents: {
+        uris: info.uris,
+        dnsNames: info.dnsNames,
+        ipAddresses: info.ipAddresses,
+        extKeyUsages: info.extKeyUsages,
+        key: {
+          algorithm: info.keySpec.algorithm,
+          ...(info.keySpec.size ? { size: info.keySpec.size } : {}),
+        },
+      },
+      issuedAt: new Date(info.notBefore.getTime() + CLOCK_SKEW_MS),
       notAfter: info.notAfter,
-      renewAt: date(ann[annotations.renewAt]),
-      keyPem: key,
-      keySpec: info.keySpec,
-      keySpecMatches: (want) =>
-        info.keySpec.algorithm === want.algorithm &&
-        (want.algorithm === "Ed25519" || info.keySpec.size === want.size),
+      ...(renewAt ? { renewAt } : {}),
+      ...(key ? { keyPem: key } : {}),
     };
-  } catch {
-    gathered = { readable: false, keyMatches: false, keySpecMatches: () => false };
   }
-  if (secret.metadata?.uid && secret.metadata.resourceVersion) cache.set(id, gathered);
+  if (id) cache.set(id, gathered);
   return gathered;
 }
 
-/**
- * recordedCertificate reads what an issued Secret records in its annotations, without parsing the
- * certificate or the key. Counting a MeshIdentity's pods uses it: it runs for every pod at every
- * recount, and the pod reconcile, which parses, is the one that replaces a damaged Secret.
- */
-export function recordedCertificate(secret: V1Secret): ExistingCertificate {
-  const ann = secret.metadata?.annotations ?? {};
-  const notAfter = date(ann[annotations.notAfter]);
-  return {
-    readable: Boolean(secret.data?.["tls.crt"] && secret.data["tls.key"] && notAfter),
-    keyMatches: true,
-    issuerFingerprint: ann[annotations.issuer],
-    specHash: ann[annotations.specHash],
-    podUid: ann[annotations.podUid],
-    ...(notAfter ? { notAfter } : {}),
-    ...(date(ann[annotations.renewAt]) ? { renewAt: date(ann[annotations.renewAt]) } : {}),
-  };
+/** canonicalIps puts IP addresses in the text form certificates are compared in. */
+export function canonicalIps(ips: readonly string[]): string[] {
+  return ips.map((ip) => canonicalIp(ip) ?? ip);
+}
+
+/** keyReusable tells whether a stored key may be kept (rotationPolicy Never) under `want`. */
+export function keyReusable(existing: GatheredCertificate | undefined, want: KeySettings): boolean {
+  const key = existing?.contents?.key;
+  return (
+    want.rotationPolicy === "Never" &&
+    existing?.readable === true &&
+    existing.keyMatches &&
+    // A key from a Secret meshid did not issue may be known to whoever wrote it.
+    (existing.chain === "current" || existing.chain === "other-trusted") &&
+    existing.keyPem !== undefined &&
+    key?.algorithm === want.algorithm &&
+    (want.algorithm === "Ed25519" || key.size === want.size)
+  );
 }

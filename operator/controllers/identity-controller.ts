@@ -3,7 +3,7 @@
  * names outside the namespace, conflicts, the CA), writes status only when it changed, records an
  * Event when the Ready reason changes, and keeps the namespace's trust bundle current.
  */
-import type { V1Pod, V1Secret } from "@kubernetes/client-node";
+import type { V1ConfigMap, V1Pod, V1Secret } from "@kubernetes/client-node";
 import type { MeshIdentity } from "../../api/v1alpha1/types";
 import { API_VERSION, KIND } from "../../api/v1alpha1/names";
 import { resolveSpec, type ResolvedSpec } from "../../api/v1alpha1/defaults";
@@ -15,17 +15,24 @@ import type { ConfigMapPort, EventPort, StatusPort } from "../kube/client";
 import { buildTrustBundle } from "../kube/objects";
 import { recordEvent } from "../kube/events";
 import type { ReconcileResult } from "../kube/queue";
-import { objectKey, splitKey, trustBundleKey, trustBundleConfigMap } from "../policy/naming";
+import {
+  objectKey,
+  splitKey,
+  trustBundleConfigMap,
+  trustBundleKey,
+  trustBundleLabel,
+} from "../policy/naming";
+import { identitySecretName } from "../policy/binding";
 import { podQualifies, selectIdentity, selects } from "../policy/selection";
 import { desiredCertificate } from "../policy/desired";
 import { decideIssuance, requeueDelay } from "../policy/issuance";
 import { computeStatus, statusEqual, type StatusInput } from "../policy/status";
 import type { CaStatus } from "./ca-manager";
 import type { Cache } from "./cache";
-import { recordedCertificate } from "./existing";
+import { canonicalIps, gatherExisting, type ExistingCache } from "./existing";
 import type { FailureLog } from "./failure-log";
 import type { IssuanceTally } from "./issuance-tally";
-import { targetSecretName } from "./pod-controller";
+import { isConflict } from "../kube/errors";
 
 /** IdentityObserver receives what metrics need from a MeshIdentity reconcile; it must not throw. */
 export interface IdentityObserver {
@@ -37,6 +44,10 @@ export interface IdentityControllerDeps {
   pods: Cache<V1Pod>;
   identities: Cache<MeshIdentity>;
   secrets: Cache<V1Secret>;
+  /** bundles caches the trust-bundle ConfigMaps of every namespace. */
+  bundles: Cache<V1ConfigMap>;
+  /** existing holds verified Secrets, shared with the pod reconcile. */
+  existing: ExistingCache;
   kube: StatusPort & EventPort & ConfigMapPort;
   ca: () => CaStatus;
   clock: Clock;
@@ -68,7 +79,6 @@ function mountsSecret(pod: V1Pod, secretName: string): boolean {
 
 /** IdentityController reconciles MeshIdentity keys. */
 export class IdentityController {
-  private readonly bundles = new Map<string, string>();
   private readonly lastWrite = new Map<string, number>();
 
   constructor(private readonly deps: IdentityControllerDeps) {}
@@ -181,20 +191,19 @@ export class IdentityController {
         input.specProblem ??= { reason: want.reason, message: want.message };
         continue;
       }
-      const secretName = targetSecretName(pod);
+      const secretName = identitySecretName(pod);
       const secret = deps.secrets.get(objectKey(namespace, secretName));
       if (!secret || !ca.ready) {
         pending++;
         continue;
       }
-      const existing = recordedCertificate(secret);
-      const decision = decideIssuance(want.desired, existing, {
-        podUid: pod.metadata?.uid ?? "",
-        caFingerprint: ca.ca.fingerprint,
-        now,
-      });
-      // A certificate whose renewal is merely due is still current until renewed.
-      const current = !decision.issue || decision.reason === "renewal";
+      // Verified once per Secret version (and seeded by the pod reconcile when it writes).
+      const existing = gatherExisting(secret, ca.ca, deps.existing);
+      const desired = { ...want.desired, ipAddresses: canonicalIps(want.desired.ipAddresses) };
+      const decision = decideIssuance(desired, existing, { podUid: pod.metadata?.uid ?? "", now });
+      // A certificate whose renewal is merely due (or asked for) is current until renewed.
+      const current =
+        !decision.issue || decision.reason === "renewal" || decision.reason === "requested";
       if (!current) {
         pending++;
         continue;
@@ -211,18 +220,33 @@ export class IdentityController {
     return earliestExpiry ? { input, earliestExpiry } : { input };
   }
 
+  /**
+   * ensureTrustBundle makes the namespace's bundle ConfigMap hold `bundlePem` with meshid's
+   * labels. It reads the watched cache, so a deleted or edited bundle is restored as soon as its
+   * event re-queues this MeshIdentity, and an unchanged one costs no request.
+   */
   private async ensureTrustBundle(namespace: string, bundlePem: string): Promise<void> {
-    if (this.bundles.get(namespace) === bundlePem) return;
-    const { kube } = this.deps;
-    const found = await kube.getConfigMap(namespace, trustBundleConfigMap);
+    const { kube, bundles } = this.deps;
+    const intact = (cm: V1ConfigMap | undefined) =>
+      cm?.data?.[trustBundleKey] === bundlePem &&
+      cm.metadata?.labels?.[trustBundleLabel] === "true";
+    const cached = bundles.get(objectKey(namespace, trustBundleConfigMap));
+    if (intact(cached)) return;
+    let found = cached;
     if (!found) {
-      await kube.createConfigMap(namespace, buildTrustBundle(namespace, bundlePem));
-    } else if (found.data?.[trustBundleKey] !== bundlePem) {
-      await kube.replaceConfigMap(
-        namespace,
-        buildTrustBundle(namespace, bundlePem, found.metadata?.resourceVersion),
-      );
+      try {
+        await kube.createConfigMap(namespace, buildTrustBundle(namespace, bundlePem));
+        return;
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        found = await kube.getConfigMap(namespace, trustBundleConfigMap);
+        if (!found || intact(found)) return;
+      }
     }
-    this.bundles.set(namespace, bundlePem);
+    await kube.replaceConfigMap(
+      namespace,
+      buildTrustBundle(namespace, bundlePem, found.metadata?.resourceVersion),
+    );
+    this.deps.logger.info("Restored trust bundle", { namespace, configMap: trustBundleConfigMap });
   }
 }

@@ -1,6 +1,13 @@
 import type { CoreV1Event, V1Pod, V1Secret } from "@kubernetes/client-node";
 import type { MeshIdentity } from "../../api/v1alpha1/types";
-import { bootstrapCa, inspectCertificate, loadSigningCa, type SigningCa } from "../pki";
+import {
+  bootstrapCa,
+  generateKey,
+  inspectCertificate,
+  issueLeaf,
+  loadSigningCa,
+  type SigningCa,
+} from "../pki";
 import type { EventPort, SecretPort } from "../kube/client";
 import { ApiError } from "../kube/errors";
 import { FakeClock } from "../testing/fake-clock";
@@ -11,7 +18,7 @@ import type { CaStatus } from "./ca-manager";
 import { ExistingCache } from "./existing";
 import { FailureLog } from "./failure-log";
 import { PodController } from "./pod-controller";
-import { secretsByPod } from "./cache";
+import { podsByUid, secretsByPod } from "./cache";
 import { IssuanceTally } from "./issuance-tally";
 
 /** FakeSecrets is a narrow in-memory SecretPort + EventPort that feeds the secret cache. */
@@ -83,7 +90,20 @@ const identity = (spec: Partial<MeshIdentity["spec"]> = {}): MeshIdentity => ({
 });
 
 let signingCa: SigningCa;
+let otherCa: SigningCa;
 beforeAll(async () => {
+  const other = await bootstrapCa({
+    trustDomain: "cluster.local",
+    clusterDomain: "cluster.local",
+    dnsSuffixes: ["svc"],
+    now: new Date("2026-11-28T12:00:00Z"),
+  });
+  otherCa = await loadSigningCa({
+    certPem: other.intermediate.certPem,
+    keyPem: other.intermediate.keyPem,
+    rootsPem: other.root.certPem,
+    now: new Date("2026-11-28T12:00:00Z"),
+  });
   const now = new Date("2026-11-28T12:00:00Z");
   const ca = await bootstrapCa({
     trustDomain: "cluster.local",
@@ -105,7 +125,7 @@ function setup(
   const clock = new FakeClock();
   const secrets = new MemoryCache<V1Secret>([], [secretsByPod]);
   const kube = new FakeKube(secrets);
-  const pods = new MemoryCache<V1Pod>(opts.pods ?? [pod("p1")]);
+  const pods = new MemoryCache<V1Pod>(opts.pods ?? [pod("p1")], [podsByUid]);
   const identities = new MemoryCache<MeshIdentity>(opts.identities ?? [identity()]);
   const tally = new IssuanceTally();
   const controller = new PodController({
@@ -164,12 +184,127 @@ describe("PodController.reconcile", () => {
     expect(second.requeueAfterMs).toBe(first.requeueAfterMs);
   });
 
-  it("uses the Secret name the webhook recorded on the pod", async () => {
+  it("uses the Secret of meshid's volume and never the annotation a pod's author can rewrite", async () => {
     const { controller, secrets } = setup({
-      pods: [pod("p1", { annotations: { [annotations.secret]: "meshid-p1-abcde" } })],
+      pods: [
+        {
+          ...pod("p1", { annotations: { [annotations.secret]: "meshid-victim" } }),
+          spec: {
+            serviceAccountName: "payments",
+            containers: [{ name: "c", image: "i" }],
+            volumes: [{ name: "meshid-identity", secret: { secretName: "meshid.p1-abcdefghij" } }],
+          },
+        },
+      ],
     });
     await controller.reconcile("shop/p1");
-    expect(secrets.get("shop/meshid-p1-abcde")).toBeDefined();
+    expect(secrets.get("shop/meshid.p1-abcdefghij")).toBeDefined();
+    expect(secrets.get("shop/meshid-victim")).toBeUndefined();
+  });
+
+  it("never writes a Secret bound to another live pod, before or after the newcomer is deleted", async () => {
+    const thief: V1Pod = {
+      ...pod("thief", {}, "attacker"),
+      spec: {
+        serviceAccountName: "attacker",
+        containers: [{ name: "c", image: "i" }],
+        volumes: [{ name: "meshid-identity", secret: { secretName: "meshid-p1" } }],
+      },
+    };
+    const { controller, kube, secrets, pods } = setup({ pods: [pod("p1"), thief] });
+    await controller.reconcile("shop/p1");
+    const victim = secrets.get("shop/meshid-p1")!;
+
+    const result = await controller.reconcile("shop/thief");
+    expect(result.requeueAfterMs).toBe(60_000);
+    await controller.reconcile("shop/thief"); // a retry reports nothing new
+    expect(kube.writes).toEqual(["create meshid-p1"]);
+    expect(kube.events.map((e) => [e.reason, e.involvedObject.name])).toEqual([
+      ["SecretConflict", "thief"],
+    ]);
+    expect(secrets.get("shop/meshid-p1")).toBe(victim);
+
+    pods.delete("shop/thief");
+    await controller.reconcile("shop/thief");
+    expect(kube.writes).toEqual(["create meshid-p1"]);
+    expect(secrets.get("shop/meshid-p1")?.metadata?.ownerReferences?.[0]?.uid).toBe("pod-p1");
+  });
+
+  it("takes over the Secret of a pod of the same name that no longer exists", async () => {
+    const { controller, kube, secrets, pods } = setup();
+    await controller.reconcile("shop/p1");
+    pods.put(pod("p1", { uid: "pod-p1-again" }));
+    await controller.reconcile("shop/p1");
+    expect(kube.writes).toEqual(["create meshid-p1", "replace meshid-p1"]);
+    const s = secrets.get("shop/meshid-p1")!;
+    expect(s.metadata?.ownerReferences?.[0]?.uid).toBe("pod-p1-again");
+    expect(s.metadata?.annotations?.[annotations.podUid]).toBe("pod-p1-again");
+  });
+
+  it("replaces a forged certificate claiming another SPIFFE ID, with reason invalid and an Event", async () => {
+    const { controller, kube, secrets } = setup();
+    await controller.reconcile("shop/p1");
+    await controller.reconcile("shop/p1"); // the echo of meshid's own write
+    const s = secrets.get("shop/meshid-p1")!;
+    const key = await generateKey({ algorithm: "ECDSA", size: 256 });
+    const forged = await issueLeaf(otherCa, {
+      publicKeyPem: key.publicKeyPem,
+      spiffeId: "spiffe://cluster.local/ns/bank/sa/admin",
+      dnsNames: [],
+      ipAddresses: [],
+      usages: ["server auth", "client auth"],
+      durationMs: 3_600_000,
+      now: new Date(),
+    });
+    // The leaf of another CA, followed by meshid's real intermediate, with meshid's annotations.
+    const leafPem =
+      forged.certChainPem.split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n";
+    secrets.put({
+      ...s,
+      metadata: { ...s.metadata, resourceVersion: "99" },
+      data: {
+        ...s.data,
+        "tls.crt": Buffer.from(leafPem + signingCa.chainPem).toString("base64"),
+        "tls.key": Buffer.from(key.privateKeyPem).toString("base64"),
+      },
+    });
+    await controller.reconcile("shop/p1");
+    expect(kube.writes).toEqual(["create meshid-p1", "replace meshid-p1"]);
+    expect(cert(secrets.get("shop/meshid-p1")).uris).toEqual([
+      "spiffe://cluster.local/ns/shop/sa/payments",
+    ]);
+    expect(kube.events.map((e) => e.reason)).toEqual(["InvalidCertificate"]);
+  });
+
+  it("replaces a Secret whose renewal time was moved past its expiry", async () => {
+    const { controller, kube, secrets } = setup();
+    await controller.reconcile("shop/p1");
+    await controller.reconcile("shop/p1"); // the echo of meshid's own write
+    const s = secrets.get("shop/meshid-p1")!;
+    secrets.put({
+      ...s,
+      metadata: {
+        ...s.metadata,
+        resourceVersion: "99",
+        annotations: { ...s.metadata!.annotations, [annotations.renewAt]: "2099-01-01T00:00:00Z" },
+      },
+    });
+    await controller.reconcile("shop/p1");
+    expect(kube.writes).toEqual(["create meshid-p1", "replace meshid-p1"]);
+    expect(kube.events.map((e) => e.reason)).toEqual(["InvalidCertificate"]);
+  });
+
+  it("re-issues once when the pod asks for it with renew-requested-at", async () => {
+    const { controller, kube, pods, clock } = setup();
+    await controller.reconcile("shop/p1");
+    await clock.advance(60_000);
+    pods.put(
+      pod("p1", { annotations: { [annotations.renewRequestedAt]: clock.now().toISOString() } }),
+    );
+    await clock.advance(1_000);
+    await controller.reconcile("shop/p1");
+    await controller.reconcile("shop/p1");
+    expect(kube.writes).toEqual(["create meshid-p1", "replace meshid-p1"]);
   });
 
   it("renews at the stored renewal time with a new serial and a new key", async () => {
@@ -256,7 +391,7 @@ describe("PodController.reconcile", () => {
     kube.getSecret = async () => foreign;
     const result = await controller.reconcile("shop/p1");
     expect(kube.writes).toEqual([]);
-    expect(result.requeueAfterMs).toBeGreaterThan(60_000);
+    expect(result.requeueAfterMs).toBe(60_000);
     expect(kube.events.map((e) => e.reason)).toEqual(["SecretConflict"]);
   });
 

@@ -5,7 +5,7 @@
  */
 import type { V1Pod, V1Secret } from "@kubernetes/client-node";
 import type { MeshIdentity } from "../../api/v1alpha1/types";
-import { resolveSpec } from "../../api/v1alpha1/defaults";
+import { resolveSpec, type ResolvedSpec } from "../../api/v1alpha1/defaults";
 import type { Clock } from "../clock";
 import type { Config } from "../config";
 import type { Logger } from "../logger";
@@ -14,29 +14,39 @@ import { isConflict } from "../kube/errors";
 import { buildPodSecret } from "../kube/objects";
 import { recordEvent } from "../kube/events";
 import type { ReconcileResult } from "../kube/queue";
+import { objectKey, splitKey } from "../policy/naming";
 import {
-  annotations,
-  labels,
-  managedValue,
-  objectKey,
-  podSecretName,
-  splitKey,
-} from "../policy/naming";
+  identitySecretName,
+  podOwnerUid,
+  secretConflictMessage,
+  secretHolder,
+  type SecretHolder,
+} from "../policy/binding";
+import { renewRequestOf } from "../policy/renew-request";
 import { podQualifies, selectIdentity } from "../policy/selection";
 import { desiredCertificate } from "../policy/desired";
 import {
   decideIssuance,
+  desiredContents,
   renewalTime,
   requeueDelay,
   specHash,
+  type DesiredCertificate,
   type IssueReason,
 } from "../policy/issuance";
 import { generateKey, issueLeaf, publicKeyFromPrivate } from "../pki";
 import type { CaStatus } from "./ca-manager";
-import { gatherExisting, type ExistingCache } from "./existing";
+import {
+  cacheId,
+  canonicalIps,
+  gatherExisting,
+  keyReusable,
+  type ExistingCache,
+  type GatheredCertificate,
+} from "./existing";
 import type { FailureLog } from "./failure-log";
 import type { IssuanceTally } from "./issuance-tally";
-import { secretsByPod, type Cache } from "./cache";
+import { podsByUid, secretsByPod, type Cache } from "./cache";
 import { MeshIdError } from "../errors";
 
 /** IssuanceObserver receives what metrics need; it must not throw. */
@@ -69,15 +79,9 @@ export interface PodControllerDeps {
 
 /** caRetryMs is how soon a pod is looked at again while the CA is not ready. */
 const caRetryMs = 15_000;
-/** blockedRetryMs is how soon a pod is looked at again after a problem only a human can fix. */
-const blockedRetryMs = 5 * 60_000;
 
-/** targetSecretName is the Secret the pod mounts (webhook annotation) or its deterministic name. */
-export function targetSecretName(pod: V1Pod): string {
-  const fromWebhook = pod.metadata?.annotations?.[annotations.secret];
-  if (fromWebhook && /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(fromWebhook)) return fromWebhook;
-  return podSecretName(pod.metadata?.name ?? "");
-}
+/** conflictRetryMs is how soon a pod whose Secret name is held by another is looked at again. */
+const conflictRetryMs = 60_000;
 
 /** managedSecretsOfPod lists the managed Secrets owned by this pod. */
 export function managedSecretsOfPod(
@@ -97,6 +101,8 @@ function podSubject(pod: V1Pod) {
 export class PodController {
   /** Secrets this replica just wrote, until the informer cache has caught up with them. */
   private readonly written = new Map<string, { secret: V1Secret; at: number }>();
+  /** Pods whose Secret conflict has been reported, so a retry does not repeat the Event. */
+  private readonly conflicts = new Map<string, string>();
 
   constructor(private readonly deps: PodControllerDeps) {}
 
@@ -109,12 +115,13 @@ export class PodController {
     const owned = managedSecretsOfPod(deps.secrets, namespace, name);
 
     if (!pod || !podQualifies(pod)) {
+      this.conflicts.delete(key);
       await this.deleteSecrets(owned, log, "pod is gone or finished");
       return {};
     }
     const { winner } = selectIdentity(pod, deps.identities.list(namespace));
     if (!winner) {
-      await this.deleteSecrets(owned, log, "no MeshIdentity selects the pod");
+      await this.deleteSecrets(this.disposable(owned, pod), log, "no MeshIdentity selects the pod");
       return {};
     }
     const ca = deps.ca();
@@ -132,20 +139,31 @@ export class PodController {
       extraSuffixes: deps.config.allowedDnsSuffixes,
     });
     if (!want.ok) return {}; // DNSNameNotAllowed and friends: reported on the MeshIdentity
+    const desired: DesiredCertificate = {
+      ...want.desired,
+      ipAddresses: canonicalIps(want.desired.ipAddresses),
+    };
 
-    const secretName = targetSecretName(pod);
+    const secretName = identitySecretName(pod);
     await this.deleteSecrets(
-      owned.filter((s) => s.metadata?.name !== secretName),
+      this.disposable(owned, pod).filter((s) => s.metadata?.name !== secretName),
       log,
       "the pod mounts another Secret",
     );
     const current = this.currentSecret(namespace, secretName);
-    const existing = current ? gatherExisting(current, deps.existing) : undefined;
+    const holder = secretHolder(current, pod, (uid) => this.isLivePod(uid));
+    if (holder.kind === "foreign" || holder.kind === "other-pod") {
+      this.reportConflict(pod, secretName, holder, identityKey, log);
+      return { requeueAfterMs: conflictRetryMs };
+    }
+    this.conflicts.delete(key);
+    const existing = current ? gatherExisting(current, ca.ca, deps.existing) : undefined;
     const now = deps.clock.now();
-    const decision = decideIssuance(want.desired, existing, {
+    const renewRequest = renewRequestOf(pod.metadata, winner.metadata);
+    const decision = decideIssuance(desired, existing, {
       podUid: pod.metadata?.uid ?? "",
-      caFingerprint: ca.ca.fingerprint,
       now,
+      ...(renewRequest ? { renewRequest } : {}),
     });
     if (!decision.issue) {
       log.debug("Certificate is current", {
@@ -159,83 +177,34 @@ export class PodController {
       reason: decision.reason,
       identity: winner.metadata.name,
     });
+    if (decision.reason === "invalid") {
+      const message = `Secret ${secretName} held a certificate meshid does not accept (${decision.detail ?? "invalid"}); issuing a new one`;
+      log.warn("Replacing an invalid certificate", { secret: secretName, detail: decision.detail });
+      recordEvent(this.deps, podSubject(pod), "Warning", "InvalidCertificate", message);
+    }
 
-    const desired = want.desired;
-    let keyPem: string;
-    let publicKeyPem: string;
-    const reuse =
-      desired.key.rotationPolicy === "Never" &&
-      existing?.readable &&
-      existing.keyMatches &&
-      existing.keySpecMatches(desired.key)
-        ? existing.keyPem
-        : undefined;
     try {
-      if (reuse) {
-        keyPem = reuse;
-        publicKeyPem = publicKeyFromPrivate(reuse);
-      } else {
-        // generateKey returns both halves: parsing the private PEM again cost a tenth of a
-        // cold start's CPU.
-        const generated = await generateKey({
-          algorithm: desired.key.algorithm,
-          ...(desired.key.size ? { size: desired.key.size } : {}),
-        });
-        keyPem = generated.privateKeyPem;
-        publicKeyPem = generated.publicKeyPem;
-      }
-      const leaf = await issueLeaf(ca.ca, {
-        publicKeyPem,
-        spiffeId: desired.spiffeId,
-        dnsNames: desired.dnsNames,
-        ipAddresses: desired.ipAddresses,
-        usages: desired.usages,
-        durationMs: desired.durationMs,
-        now,
-      });
-      const renewAt = renewalTime(
-        leaf.notBefore,
-        leaf.notAfter,
-        desired.renewBeforeMs,
-        deps.random(),
-      );
-      const secret = buildPodSecret({
+      const stored = await this.issue(
         pod,
+        winner,
+        spec,
+        desired,
+        existing,
+        current,
         secretName,
-        identityName: winner.metadata.name ?? "",
-        identityGeneration: winner.metadata.generation ?? 0,
-        certChainPem: leaf.certChainPem,
-        keyPem,
-        trustBundlePem: ca.ca.trustBundlePem,
-        specHash: specHash(desired),
-        issuerFingerprint: leaf.issuerFingerprint,
-        serialHex: leaf.serialHex,
-        notAfter: leaf.notAfter,
-        renewAt,
-        ...(desired.ipAddresses[0] ? { podIp: desired.ipAddresses[0] } : {}),
-        template: spec.secretTemplate,
-        ...(current?.metadata?.resourceVersion
-          ? { resourceVersion: current.metadata.resourceVersion }
-          : {}),
-      });
-      const stored = await this.write(
-        namespace,
-        secret,
-        current !== undefined,
-        pod,
-        identityKey,
         log,
       );
-      if (!stored) return { requeueAfterMs: blockedRetryMs };
-      this.written.set(objectKey(namespace, secretName), { secret: stored, at: now.getTime() });
+      if (!stored) return { requeueAfterMs: conflictRetryMs };
+      const { secret, renewAt, serialHex, notAfter } = stored;
+      this.written.set(objectKey(namespace, secretName), { secret, at: now.getTime() });
       deps.failures.clear(identityKey, key);
       deps.observer?.issued(namespace, decision.reason, pod);
       log.info("Issued certificate", {
         secret: secretName,
         reason: decision.reason,
         spiffeId: desired.spiffeId,
-        serial: leaf.serialHex,
-        notAfter: leaf.notAfter.toISOString(),
+        serial: serialHex,
+        notAfter: notAfter.toISOString(),
         renewAt: renewAt.toISOString(),
       });
       deps.tally.record(identityKey, decision.reason);
@@ -258,6 +227,137 @@ export class PodController {
     }
   }
 
+  /**
+   * issue signs a certificate for `desired` and writes it: a create when the name is free, an
+   * optimistic replace of the pod's own (or a stale) Secret otherwise. Undefined when the create
+   * met a Secret held by someone else.
+   */
+  private async issue(
+    pod: V1Pod,
+    winner: MeshIdentity,
+    spec: ResolvedSpec,
+    desired: DesiredCertificate,
+    existing: GatheredCertificate | undefined,
+    current: V1Secret | undefined,
+    secretName: string,
+    log: Logger,
+  ): Promise<{ secret: V1Secret; renewAt: Date; serialHex: string; notAfter: Date } | undefined> {
+    const { deps } = this;
+    const ca = deps.ca();
+    if (!ca.ready) throw new MeshIdError("CANotReady", ca.message, { retryable: true });
+    const namespace = pod.metadata?.namespace ?? "";
+    let keyPem: string;
+    let publicKeyPem: string;
+    if (existing?.keyPem && keyReusable(existing, desired.key)) {
+      keyPem = existing.keyPem;
+      publicKeyPem = publicKeyFromPrivate(keyPem);
+    } else {
+      // generateKey returns both halves: parsing the private PEM again cost a tenth of a
+      // cold start's CPU.
+      const generated = await generateKey({
+        algorithm: desired.key.algorithm,
+        ...(desired.key.size ? { size: desired.key.size } : {}),
+      });
+      keyPem = generated.privateKeyPem;
+      publicKeyPem = generated.publicKeyPem;
+    }
+    const now = deps.clock.now();
+    const leaf = await issueLeaf(ca.ca, {
+      publicKeyPem,
+      spiffeId: desired.spiffeId,
+      dnsNames: desired.dnsNames,
+      ipAddresses: desired.ipAddresses,
+      usages: desired.usages,
+      durationMs: desired.durationMs,
+      now,
+    });
+    const renewAt = renewalTime(
+      leaf.notBefore,
+      leaf.notAfter,
+      desired.renewBeforeMs,
+      deps.random(),
+    );
+    const secret = buildPodSecret({
+      pod,
+      secretName,
+      identityName: winner.metadata.name ?? "",
+      identityGeneration: winner.metadata.generation ?? 0,
+      certChainPem: leaf.certChainPem,
+      keyPem,
+      trustBundlePem: ca.ca.trustBundlePem,
+      specHash: specHash(desired),
+      issuerFingerprint: leaf.issuerFingerprint,
+      serialHex: leaf.serialHex,
+      notAfter: leaf.notAfter,
+      renewAt,
+      ...(desired.ipAddresses[0] ? { podIp: desired.ipAddresses[0] } : {}),
+      template: spec.secretTemplate,
+      ...(current?.metadata?.resourceVersion
+        ? { resourceVersion: current.metadata.resourceVersion }
+        : {}),
+    });
+    const identityKey = objectKey(namespace, winner.metadata.name ?? "");
+    const stored = await this.write(
+      namespace,
+      secret,
+      current !== undefined,
+      pod,
+      identityKey,
+      log,
+    );
+    if (!stored) return undefined;
+    // What was just written needs no parsing: seed the cache with what it certifies.
+    const id = cacheId(stored, ca.ca);
+    if (id)
+      deps.existing.set(id, {
+        readable: true,
+        keyMatches: true,
+        chain: "current",
+        ownerUid: pod.metadata?.uid ?? "",
+        recordedPodUid: pod.metadata?.uid ?? "",
+        contents: desiredContents(desired),
+        issuedAt: now,
+        notAfter: leaf.notAfter,
+        renewAt,
+        keyPem,
+      });
+    return { secret: stored, renewAt, serialHex: leaf.serialHex, notAfter: leaf.notAfter };
+  }
+
+  /** isLivePod tells whether a pod with this UID is in the cache and not finished. */
+  private isLivePod(uid: string): boolean {
+    return this.deps.pods.byIndex(podsByUid.name, uid).some(podQualifies);
+  }
+
+  /**
+   * disposable keeps the Secrets of `owned` that may be deleted for `pod`: its own, and those of
+   * a pod of the same name that no longer exists. A Secret bound to a live pod is never deleted.
+   */
+  private disposable(owned: V1Secret[], pod: V1Pod): V1Secret[] {
+    const uid = pod.metadata?.uid;
+    return owned.filter((s) => {
+      const owner = podOwnerUid(s);
+      return owner === uid || owner === undefined || !this.isLivePod(owner);
+    });
+  }
+
+  private reportConflict(
+    pod: V1Pod,
+    secretName: string,
+    holder: SecretHolder,
+    identityKey: string,
+    log: Logger,
+  ): void {
+    const key = objectKey(pod.metadata?.namespace ?? "", pod.metadata?.name ?? "");
+    const message = secretConflictMessage(secretName, holder);
+    this.deps.failures.record(identityKey, key, message);
+    if (this.conflicts.get(key) === secretName) return;
+    this.conflicts.set(key, secretName);
+    log.warn("Secret name held by another", { secret: secretName, holder: holder.kind });
+    this.deps.observer?.failed("SecretConflict");
+    recordEvent(this.deps, podSubject(pod), "Warning", "SecretConflict", message);
+  }
+
   /** currentSecret is the freshest copy of a managed Secret: the cache, or what we just wrote. */
   private currentSecret(namespace: string, name: string): V1Secret | undefined {
     const key = objectKey(namespace, name);
@@ -272,7 +372,7 @@ export class PodController {
     return mine.secret;
   }
 
-  /** write creates or replaces the Secret; undefined when a foreign Secret holds the name. */
+  /** write creates or replaces the Secret; undefined when another holds the name. */
   private async write(
     namespace: string,
     secret: V1Secret,
@@ -287,17 +387,11 @@ export class PodController {
       return await kube.createSecret(namespace, secret);
     } catch (err) {
       if (!isConflict(err)) throw err;
-      const found = await kube.getSecret(namespace, secret.metadata?.name ?? "");
-      if (found && found.metadata?.labels?.[labels.managed] !== managedValue) {
-        const message = `Secret ${secret.metadata?.name} exists and is not managed by meshid; it was left as it is and no certificate was issued`;
-        log.warn("Secret name taken by a foreign Secret", { secret: secret.metadata?.name });
-        this.deps.failures.record(
-          identityKey,
-          objectKey(namespace, pod.metadata?.name ?? ""),
-          message,
-        );
-        this.deps.observer?.failed("SecretConflict");
-        recordEvent(this.deps, podSubject(pod), "Warning", "SecretConflict", message);
+      const name = secret.metadata?.name ?? "";
+      const found = await kube.getSecret(namespace, name);
+      const holder = secretHolder(found, pod, (uid) => this.isLivePod(uid));
+      if (holder.kind === "foreign" || holder.kind === "other-pod") {
+        this.reportConflict(pod, name, holder, identityKey, log);
         return undefined;
       }
       throw err; // ours, and the cache is behind: retry with the fresh copy

@@ -9,6 +9,7 @@ import {
   managedValue,
   trustBundleConfigMap,
   trustBundleKey,
+  trustBundleLabel,
 } from "../policy/naming";
 import { formatTime } from "../../api/v1alpha1/conditions";
 
@@ -116,7 +117,11 @@ export function buildTrustBundle(
       name: trustBundleConfigMap,
       namespace,
       ...(resourceVersion ? { resourceVersion } : {}),
-      labels: { "app.kubernetes.io/name": "meshid", "app.kubernetes.io/component": "trust-bundle" },
+      labels: {
+        "app.kubernetes.io/name": "meshid",
+        "app.kubernetes.io/component": "trust-bundle",
+        [trustBundleLabel]: "true",
+      },
     },
     data: { [trustBundleKey]: bundlePem },
   };

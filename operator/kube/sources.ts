@@ -27,7 +27,12 @@ function watchTimeoutSeconds(): number {
   return 240 + Math.floor(Math.random() * 60);
 }
 
-function makeWatch<T>(kc: k8s.KubeConfig, path: string, labelSelector?: string) {
+function makeWatch<T>(
+  kc: k8s.KubeConfig,
+  path: string,
+  labelSelector?: string,
+  fieldSelector?: string,
+) {
   const watcher = new k8s.Watch(kc);
   return async (
     rv: string,
@@ -40,6 +45,7 @@ function makeWatch<T>(kc: k8s.KubeConfig, path: string, labelSelector?: string) 
     };
     if (rv) query.resourceVersion = rv;
     if (labelSelector) query.labelSelector = labelSelector;
+    if (fieldSelector) query.fieldSelector = fieldSelector;
     const req = (await watcher.watch(
       path,
       query,
@@ -86,6 +92,37 @@ export function secretSource(
         ).body,
       ),
     watch: makeWatch<k8s.V1Secret>(kc, "/api/v1/secrets", labelSelector),
+  };
+}
+
+/**
+ * namedConfigMapSource lists and watches the ConfigMaps of one name in every namespace. Selecting
+ * by name (not label) lets RBAC limit the grant to that name, and an edit that strips meshid's
+ * labels is still seen.
+ */
+export function namedConfigMapSource(
+  kc: k8s.KubeConfig,
+  name: string,
+): ResourceSource<k8s.V1ConfigMap> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const fieldSelector = `metadata.name=${name}`;
+  return {
+    describe: `configmaps (${fieldSelector})`,
+    list: async (token) =>
+      toPage(
+        (
+          await call("list configmaps", () =>
+            core.listConfigMapForAllNamespaces(
+              undefined,
+              token,
+              fieldSelector,
+              undefined,
+              pageSize,
+            ),
+          )
+        ).body,
+      ),
+    watch: makeWatch<k8s.V1ConfigMap>(kc, "/api/v1/configmaps", undefined, fieldSelector),
   };
 }
 

@@ -8,6 +8,7 @@ export {
   bootstrapCa,
   type CaCredentials,
 } from "./ca";
+export { checkCaPair } from "./ca-pair";
 export {
   bootstrapSecretData,
   type CaSecretData,
@@ -16,6 +17,7 @@ export {
   encodeCaSecretData,
 } from "./ca-secret";
 export * from "./errors";
+export { CLOCK_SKEW_MS } from "./cert-builder";
 export { canonicalIp } from "./ip";
 export { type CertificateInfo, inspectCertificate, keyMatchesCertificate } from "./inspect";
 export { type IssuedLeaf, issueLeaf, type LeafRequest } from "./issue";
@@ -31,3 +33,4 @@ export {
 } from "./keys";
 export { type LoadSigningCaOptions, loadSigningCa, type SigningCa } from "./signing-ca";
 export { isUsage, type Usage } from "./usages";
+export { type ChainVerdict, type StoredCertificate, verifyStoredCertificate } from "./verify";

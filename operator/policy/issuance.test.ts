@@ -1,8 +1,9 @@
 import {
   decideIssuance,
+  desiredContents,
   renewalTime,
   requeueDelay,
-  specHash,
+  spreadFraction,
   type DesiredCertificate,
   type ExistingCertificate,
 } from "./issuance";
@@ -21,13 +22,15 @@ const desired: DesiredCertificate = {
 const good: ExistingCertificate = {
   readable: true,
   keyMatches: true,
-  issuerFingerprint: "ca1",
-  specHash: specHash(desired),
-  podUid: "uid-1",
+  chain: "current",
+  ownerUid: "uid-1",
+  recordedPodUid: "uid-1",
+  contents: desiredContents(desired),
+  issuedAt: new Date(now.getTime() - 12 * hour),
   notAfter: new Date(now.getTime() + 10 * hour),
   renewAt: new Date(now.getTime() + 2 * hour),
 };
-const ctx = { podUid: "uid-1", caFingerprint: "ca1", now };
+const ctx = { podUid: "uid-1", now };
 
 describe("decideIssuance", () => {
   it.each<[string, ExistingCertificate | undefined, DesiredCertificate, string]>([
@@ -45,16 +48,52 @@ describe("decideIssuance", () => {
       "key-mismatch",
     ],
     [
-      "a Secret issued to an earlier pod of the same name is replaced",
-      { ...good, podUid: "uid-0" },
+      "a Secret bound to an earlier pod of the same name is replaced",
+      { ...good, ownerUid: "uid-0", recordedPodUid: "uid-0" },
       desired,
       "pod-replaced",
     ],
     [
-      "a certificate from a CA that is no longer current is replaced",
-      { ...good, issuerFingerprint: "ca0" },
+      "a certificate that does not chain to a trusted CA is invalid, whatever its annotations say",
+      { ...good, chain: "untrusted" },
+      desired,
+      "invalid",
+    ],
+    [
+      "a recorded pod UID that is not the owner's is invalid",
+      { ...good, recordedPodUid: "uid-9" },
+      desired,
+      "invalid",
+    ],
+    [
+      "a renewal time after notAfter (e.g. 2099) is invalid",
+      { ...good, renewAt: new Date("2099-01-01T00:00:00Z") },
+      desired,
+      "invalid",
+    ],
+    [
+      "a renewal time before the certificate was issued is invalid",
+      { ...good, renewAt: new Date(now.getTime() - 13 * hour) },
+      desired,
+      "invalid",
+    ],
+    [
+      "a certificate without a stored renewal time is invalid",
+      { ...good, renewAt: undefined },
+      desired,
+      "invalid",
+    ],
+    [
+      "a certificate from a trusted CA that is no longer current is replaced",
+      { ...good, chain: "other-trusted" },
       desired,
       "ca-change",
+    ],
+    [
+      "a certificate claiming another SPIFFE ID is replaced",
+      { ...good, contents: { ...good.contents!, uris: ["spiffe://cluster.local/ns/bank/sa/x"] } },
+      desired,
+      "spec-change",
     ],
     [
       "changed DNS names re-issue",
@@ -72,7 +111,11 @@ describe("decideIssuance", () => {
     ["changed usages re-issue", good, { ...desired, usages: ["server auth"] }, "spec-change"],
     [
       "an expired certificate is replaced",
-      { ...good, notAfter: new Date(now.getTime() - 1) },
+      {
+        ...good,
+        notAfter: new Date(now.getTime() - 1),
+        renewAt: new Date(now.getTime() - 2 * hour),
+      },
       desired,
       "expired",
     ],
@@ -82,14 +125,8 @@ describe("decideIssuance", () => {
       desired,
       "renewal",
     ],
-    [
-      "a certificate without a stored renewal time is renewed",
-      { ...good, renewAt: undefined },
-      desired,
-      "renewal",
-    ],
   ])("%s", (_name, existing, want, reason) => {
-    expect(decideIssuance(want, existing, ctx)).toEqual({ issue: true, reason });
+    expect(decideIssuance(want, existing, ctx)).toMatchObject({ issue: true, reason });
   });
 
   it("keeps a current certificate until its stored renewal time", () => {
@@ -107,6 +144,42 @@ describe("decideIssuance", () => {
 
   it("does not re-issue when only the lifetime changed (it applies at the next renewal)", () => {
     expect(decideIssuance({ ...desired, durationMs: 48 * hour }, good, ctx).issue).toBe(false);
+  });
+
+  it("re-issues a certificate issued before a renewal request on the pod", () => {
+    const renewRequest = { at: new Date(now.getTime() - 1_000), spreadMs: 0 };
+    expect(decideIssuance(desired, good, { ...ctx, renewRequest })).toEqual({
+      issue: true,
+      reason: "requested",
+    });
+  });
+
+  it("does not re-issue again for a request older than the certificate", () => {
+    const renewRequest = { at: new Date(now.getTime() - 13 * hour), spreadMs: 0 };
+    expect(decideIssuance(desired, good, { ...ctx, renewRequest }).issue).toBe(false);
+  });
+
+  it("paces a MeshIdentity-wide request: a pod whose slot has not come waits for it", () => {
+    const renewRequest = { at: now, spreadMs: 120_000 };
+    const slot = now.getTime() + spreadFraction("uid-1") * 120_000;
+    expect(decideIssuance(desired, good, { ...ctx, renewRequest })).toEqual({
+      issue: false,
+      renewAt: new Date(slot),
+    });
+    expect(
+      decideIssuance(desired, good, { ...ctx, now: new Date(slot), renewRequest }),
+    ).toMatchObject({ issue: true, reason: "requested" });
+  });
+});
+
+describe("spreadFraction", () => {
+  it("spreads pod UIDs over [0, 1) and gives each UID one stable slot", () => {
+    const slots = Array.from({ length: 200 }, (_, i) => spreadFraction(`uid-${i}`));
+    expect(slots.every((f) => f >= 0 && f < 1)).toBe(true);
+    expect(new Set(slots).size).toBe(200);
+    expect(Math.min(...slots)).toBeLessThan(0.1);
+    expect(Math.max(...slots)).toBeGreaterThan(0.9);
+    expect(spreadFraction("uid-7")).toBe(slots[7]);
   });
 });
 

@@ -23,14 +23,35 @@ export interface DesiredCertificate {
   renewBeforeMs: number;
 }
 
-/** ExistingCertificate is what the current Secret holds, as gathered from it. */
+/** CertificateContents is what a certificate certifies, as compared with the desired state. */
+export interface CertificateContents {
+  uris: string[];
+  dnsNames: string[];
+  /** ipAddresses in canonical text form. */
+  ipAddresses: string[];
+  /** extKeyUsages are the "server auth"/"client auth" purposes present. */
+  extKeyUsages: string[];
+  key: { algorithm: KeySettings["algorithm"]; size?: number };
+}
+
+/**
+ * ExistingCertificate is what the current Secret holds, as verified from its certificate (chain,
+ * contents, dates) and its metadata (owner). Annotations are read only where they are checked
+ * against the certificate (the recorded pod UID, the renewal time).
+ */
 export interface ExistingCertificate {
   /** readable is false when tls.crt or tls.key is missing or cannot be parsed. */
   readable: boolean;
   keyMatches: boolean;
-  issuerFingerprint?: string;
-  specHash?: string;
-  podUid?: string;
+  /** chain is where the leaf's signature leads (see pki's ChainVerdict). */
+  chain?: "current" | "other-trusted" | "untrusted";
+  /** ownerUid is the UID of the pod the Secret is bound to (its ownerReference). */
+  ownerUid?: string;
+  /** recordedPodUid is the pod UID the Secret's annotation records. */
+  recordedPodUid?: string;
+  contents?: CertificateContents;
+  /** issuedAt is when the leaf was signed (its notBefore without the clock-skew allowance). */
+  issuedAt?: Date;
   notAfter?: Date;
   renewAt?: Date;
 }
@@ -41,25 +62,36 @@ export type IssueReason =
   | "unreadable"
   | "key-mismatch"
   | "pod-replaced"
+  | "invalid"
   | "ca-change"
   | "spec-change"
   | "expired"
+  | "requested"
   | "renewal";
 
 /** IssuanceDecision is either "issue now, because" or "keep it until renewAt". */
 export type IssuanceDecision =
-  { issue: true; reason: IssueReason } | { issue: false; renewAt: Date };
+  { issue: true; reason: IssueReason; detail?: string } | { issue: false; renewAt: Date };
+
+/** RenewRequest is a re-issue asked for by a person (`meshid.dev/renew-requested-at`). */
+export interface RenewRequest {
+  /** at: certificates issued before this time are re-issued. */
+  at: Date;
+  /** spreadMs paces a request over many pods: each pod waits its own share of this window. */
+  spreadMs: number;
+}
 
 /** IssuanceContext is the state outside the Secret that the decision depends on. */
 export interface IssuanceContext {
   podUid: string;
-  caFingerprint: string;
   now: Date;
+  renewRequest?: RenewRequest;
 }
 
 /**
  * specHash identifies the inputs whose change requires a new certificate: SANs, usages and key
- * settings. Lifetimes are left out on purpose: a new duration applies at the next renewal.
+ * settings. It is recorded on each Secret for people and tools; decisions compare the certificate
+ * itself (desiredContents), never this annotation.
  */
 export function specHash(d: DesiredCertificate): string {
   const canonical = JSON.stringify({
@@ -72,23 +104,106 @@ export function specHash(d: DesiredCertificate): string {
   return fnv1a64(canonical);
 }
 
-/** decideIssuance applies the triggers of DESIGN section 4 in order; the first that holds wins. */
+const extendedUsages = new Set<string>(["server auth", "client auth"]);
+
+/**
+ * desiredContents is what a certificate issued for `d` certifies. keyUsage bits follow the key
+ * type at issuance, so only the extended key usages are compared.
+ */
+export function desiredContents(d: DesiredCertificate): CertificateContents {
+  return {
+    uris: [d.spiffeId],
+    dnsNames: d.dnsNames,
+    ipAddresses: d.ipAddresses,
+    extKeyUsages: d.usages.filter((u) => extendedUsages.has(u)),
+    key: { algorithm: d.key.algorithm, ...(d.key.size ? { size: d.key.size } : {}) },
+  };
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const sorted = [...b].sort();
+  return [...a].sort().every((v, i) => v === sorted[i]);
+}
+
+/** contentsDiffer names the first field in which a certificate differs from the desired one. */
+export function contentsDiffer(
+  have: CertificateContents,
+  want: CertificateContents,
+): string | undefined {
+  if (!sameSet(have.uris, want.uris)) return "URI SANs (SPIFFE ID)";
+  if (!sameSet(have.dnsNames, want.dnsNames)) return "DNS names";
+  if (!sameSet(have.ipAddresses, want.ipAddresses)) return "IP addresses";
+  if (!sameSet(have.extKeyUsages, want.extKeyUsages)) return "usages";
+  if (have.key.algorithm !== want.key.algorithm) return "key algorithm";
+  if (want.key.algorithm !== "Ed25519" && have.key.size !== want.key.size) return "key size";
+  return undefined;
+}
+
+/**
+ * spreadFraction maps a pod UID to [0, 1), so a paced request gives each pod a stable slot. FNV
+ * mixes similar inputs poorly, so its two halves are folded and run through murmur3's finaliser.
+ */
+export function spreadFraction(podUid: string): number {
+  const hex = fnv1a64(podUid);
+  let h = (parseInt(hex.slice(0, 8), 16) ^ parseInt(hex.slice(8), 16)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h = (h ^ (h >>> 16)) >>> 0;
+  return h / 0x1_0000_0000;
+}
+
+/**
+ * decideIssuance applies the triggers of DESIGN section 4 in order; the first that holds wins.
+ * What the Secret claims is verified first: a certificate that does not chain to a CA meshid
+ * trusts, whose recorded pod UID is not its owner's, or whose renewal time lies outside its
+ * validity is `invalid` and replaced, whatever else it says.
+ */
 export function decideIssuance(
   desired: DesiredCertificate,
   existing: ExistingCertificate | undefined,
   ctx: IssuanceContext,
 ): IssuanceDecision {
   if (!existing) return { issue: true, reason: "new" };
-  if (!existing.readable || !existing.notAfter) return { issue: true, reason: "unreadable" };
+  const { contents, notAfter, issuedAt } = existing;
+  if (!existing.readable || !contents || !notAfter || !issuedAt)
+    return { issue: true, reason: "unreadable" };
   if (!existing.keyMatches) return { issue: true, reason: "key-mismatch" };
-  if (existing.podUid !== ctx.podUid) return { issue: true, reason: "pod-replaced" };
-  if (existing.issuerFingerprint !== ctx.caFingerprint) return { issue: true, reason: "ca-change" };
-  if (existing.specHash !== specHash(desired)) return { issue: true, reason: "spec-change" };
-  if (existing.notAfter.getTime() <= ctx.now.getTime()) return { issue: true, reason: "expired" };
-  if (!existing.renewAt || existing.renewAt.getTime() <= ctx.now.getTime()) {
-    return { issue: true, reason: "renewal" };
+  if (existing.ownerUid !== ctx.podUid) return { issue: true, reason: "pod-replaced" };
+  if (existing.chain !== "current" && existing.chain !== "other-trusted")
+    return {
+      issue: true,
+      reason: "invalid",
+      detail: "the certificate does not chain to a CA meshid trusts",
+    };
+  if (existing.recordedPodUid !== existing.ownerUid)
+    return { issue: true, reason: "invalid", detail: "the recorded pod UID is not the owner's" };
+  const renewAt = existing.renewAt;
+  if (
+    !renewAt ||
+    renewAt.getTime() <= issuedAt.getTime() ||
+    renewAt.getTime() >= notAfter.getTime()
+  )
+    return {
+      issue: true,
+      reason: "invalid",
+      detail: "the renewal time is not within the certificate's validity",
+    };
+  if (existing.chain === "other-trusted") return { issue: true, reason: "ca-change" };
+  const differs = contentsDiffer(contents, desiredContents(desired));
+  if (differs)
+    return { issue: true, reason: "spec-change", detail: `${differs} differ from the spec` };
+  const now = ctx.now.getTime();
+  if (notAfter.getTime() <= now) return { issue: true, reason: "expired" };
+  let next = renewAt;
+  const request = ctx.renewRequest;
+  if (request && issuedAt.getTime() < request.at.getTime()) {
+    const due = new Date(request.at.getTime() + spreadFraction(ctx.podUid) * request.spreadMs);
+    if (due.getTime() <= now) return { issue: true, reason: "requested" };
+    if (due < next) next = due;
   }
-  return { issue: false, renewAt: existing.renewAt };
+  if (renewAt.getTime() <= now) return { issue: true, reason: "renewal" };
+  return { issue: false, renewAt: next };
 }
 
 /** maxJitterFraction is the largest share of renewBefore that jitter moves renewal earlier. */
