@@ -16,6 +16,7 @@ import type { EventPort, SecretPort } from "../kube/client";
 import { recordEvent } from "../kube/events";
 import {
   bootstrapCa,
+  checkCaPair,
   decodeCaSecretData,
   encodeCaSecretData,
   loadSigningCa,
@@ -59,6 +60,26 @@ export class CaMissingError extends MeshIdError {
   }
 }
 
+/**
+ * CaPairError: bootstrap mode, and one of the two CA Secrets is missing. meshid never bootstraps
+ * over half a CA: a new root would be trusted by no pod, and every leaf would be re-issued at once.
+ */
+export class CaPairError extends MeshIdError {
+  constructor(code: "CASecretMissing" | "RootCASecretMissing", message: string) {
+    super(code, message, { retryable: true });
+  }
+}
+
+/** BootstrapInProgressError: the other half was created moments ago by another replica. */
+class BootstrapInProgressError extends MeshIdError {
+  constructor() {
+    super("CALoading", "another replica is bootstrapping the CA", { retryable: true });
+  }
+}
+
+/** bootstrapGraceMs is how long half a CA is taken for another replica's bootstrap under way. */
+const bootstrapGraceMs = 30_000;
+
 /** CaManager owns the current CA status. */
 export class CaManager {
   private current: CaStatus = {
@@ -67,6 +88,7 @@ export class CaManager {
     message: "the CA has not been loaded yet",
   };
   private loadedVersion?: string;
+  private checkedPair?: string;
   private timer?: { cancel(): void };
   private stopped = false;
 
@@ -122,6 +144,13 @@ export class CaManager {
   }
 
   private report(err: unknown): void {
+    if (err instanceof BootstrapInProgressError) {
+      const wasReady = this.current.ready;
+      this.current = { ready: false, reason: err.code, message: err.message };
+      this.deps.logger.info("Waiting for the CA another replica is bootstrapping");
+      if (wasReady) this.deps.onChange(this.current);
+      return;
+    }
     const e = err instanceof MeshIdError ? err : undefined;
     const reason = e?.code ?? "CAUnavailable";
     const message = err instanceof Error ? err.message : String(err);
@@ -151,11 +180,47 @@ export class CaManager {
   }
 
   private async loadOrBootstrap(): Promise<V1Secret> {
-    const { namespace, caSecret, caMode } = this.deps.config;
+    const { namespace, caSecret, rootCaSecret, caMode } = this.deps.config;
     const existing = await this.deps.kube.getSecret(namespace, caSecret);
-    if (existing) return existing;
-    if (caMode === "external") throw new CaMissingError(namespace, caSecret);
-    return this.bootstrap();
+    if (caMode === "external") {
+      if (!existing) throw new CaMissingError(namespace, caSecret);
+      return existing;
+    }
+    // A corrupt CA Secret is reported as such before anything is said about its pair.
+    if (existing) decodeCaSecretData(existing.data);
+    const root = await this.deps.kube.getSecret(namespace, rootCaSecret);
+    if (!existing && !root) return this.bootstrap();
+    if (existing && root) {
+      this.checkPair(existing, root);
+      return existing;
+    }
+    const present = (existing ?? root)!;
+    const created = present.metadata?.creationTimestamp;
+    const age = created ? this.deps.clock.now().getTime() - new Date(created).getTime() : Infinity;
+    if (age < bootstrapGraceMs) throw new BootstrapInProgressError();
+    if (!existing)
+      throw new CaPairError(
+        "CASecretMissing",
+        `the CA Secret ${namespace}/${caSecret} is missing while the root CA Secret ${namespace}/${rootCaSecret} exists; ` +
+          `restore ${caSecret} from a backup, or delete ${rootCaSecret} as well to bootstrap a new CA (every pod is then re-issued under a new root). See docs/security.md.`,
+      );
+    throw new CaPairError(
+      "RootCASecretMissing",
+      `the root CA Secret ${namespace}/${rootCaSecret} is missing while the CA Secret ${namespace}/${caSecret} exists; ` +
+        `restore ${rootCaSecret} from a backup, or delete ${caSecret} as well to bootstrap a new CA (every pod is then re-issued under a new root). See docs/security.md.`,
+    );
+  }
+
+  /** checkPair confirms the root Secret matches the intermediate, once per pair of versions. */
+  private checkPair(intermediate: V1Secret, root: V1Secret): void {
+    const versions = `${intermediate.metadata?.resourceVersion}/${root.metadata?.resourceVersion}`;
+    if (this.checkedPair === versions) return;
+    const { namespace, caSecret, rootCaSecret } = this.deps.config;
+    checkCaPair(decodeCaSecretData(root.data), decodeCaSecretData(intermediate.data), {
+      root: `${namespace}/${rootCaSecret}`,
+      intermediate: `${namespace}/${caSecret}`,
+    });
+    this.checkedPair = versions;
   }
 
   private async bootstrap(): Promise<V1Secret> {

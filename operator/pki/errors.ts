@@ -115,3 +115,10 @@ export class InvalidCaConfigError extends MeshIdError {
     super("InvalidCaConfig", message);
   }
 }
+
+/** CaPairMismatchError: the root CA Secret is not the root that signed the intermediate. */
+export class CaPairMismatchError extends MeshIdError {
+  constructor(message: string) {
+    super("CASecretMismatch", message);
+  }
+}
