@@ -72,11 +72,13 @@ describe("renderCrdYaml", () => {
   });
 });
 
+const clusterWide = permissions.filter((p) => !p.scope);
+
 describe("renderClusterRoleYaml", () => {
   it("grants exactly one rule per declared permission, with nothing added", () => {
     const role = parse(renderClusterRoleYaml()) as ReturnType<typeof buildClusterRole>;
     expect(role.rules).toEqual(
-      permissions.map((p) => ({
+      clusterWide.map((p) => ({
         apiGroups: [p.apiGroup],
         resources: p.resources,
         ...(p.resourceNames ? { resourceNames: p.resourceNames } : {}),
@@ -96,7 +98,7 @@ describe("renderClusterRoleYaml", () => {
   it("puts each permission's reason as the comment just above its rule", () => {
     const lines = renderClusterRoleYaml().split("\n");
     const ruleStarts = lines.flatMap((l, i) => (l.startsWith("  - apiGroups:") ? [i] : []));
-    expect(ruleStarts.map((i) => lines[i - 1])).toEqual(permissions.map((p) => `  # ${p.why}`));
+    expect(ruleStarts.map((i) => lines[i - 1])).toEqual(clusterWide.map((p) => `  # ${p.why}`));
   });
 
   it("renders a list it is given, so a new permission becomes a new rule", () => {
@@ -127,7 +129,20 @@ describe("RBAC manifests", () => {
     });
   });
 
-  it("holds one object per file and no namespaced Role (the ClusterRole covers every call)", () => {
+  it("grants the operator-namespace permissions (leases) through a Role bound in that namespace only", () => {
+    const role = generatedYaml("rbac", "role.yaml") as ReturnType<typeof buildClusterRole>;
+    expect(role).toMatchObject({ kind: "Role", metadata: { namespace: operatorNamespace } });
+    expect(role.rules.map((r) => r.resources).flat()).toEqual(["leases"]);
+    expect(JSON.stringify(parse(renderClusterRoleYaml()))).not.toContain("leases");
+    expect(generatedYaml("rbac", "role-binding.yaml")).toMatchObject({
+      kind: "RoleBinding",
+      metadata: { namespace: operatorNamespace },
+      roleRef: { kind: "Role", name: operatorName },
+      subjects: [{ kind: "ServiceAccount", name: operatorName, namespace: operatorNamespace }],
+    });
+  });
+
+  it("holds one object per file: the ClusterRole, and a Role for the operator's namespace", () => {
     const kinds = generated
       .filter((m) => m.path.startsWith(join("manifests", "rbac")))
       .flatMap((m) => parseAllDocuments(m.content).map((d) => (d.toJS() as { kind: string }).kind));
@@ -135,6 +150,8 @@ describe("RBAC manifests", () => {
       "ClusterRole",
       "ClusterRoleBinding",
       "Kustomization",
+      "Role",
+      "RoleBinding",
       "ServiceAccount",
     ]);
   });

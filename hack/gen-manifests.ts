@@ -72,29 +72,65 @@ export function ruleOf(p: Permission): RbacRule {
   };
 }
 
-/** buildClusterRole builds the operator's ClusterRole: one rule per entry of `permissions`. */
+const clusterWide = (list: readonly Permission[]) => list.filter((p) => !p.scope);
+const inOperatorNamespace = (list: readonly Permission[]) =>
+  list.filter((p) => p.scope === "operator-namespace");
+
+/** buildClusterRole builds the operator's ClusterRole: one rule per cluster-wide permission. */
 export function buildClusterRole(list: readonly Permission[] = permissions) {
   return {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "ClusterRole",
     metadata: { name: operatorName, labels: labels("rbac") },
-    rules: list.map(ruleOf),
+    rules: clusterWide(list).map(ruleOf),
   };
 }
 
-/** renderClusterRoleYaml renders the ClusterRole with each rule's `why` as the comment above it. */
-export function renderClusterRoleYaml(list: readonly Permission[] = permissions): string {
-  const doc = new Document(buildClusterRole(list));
+/** buildRole builds the operator's Role in its own namespace: the operator-namespace permissions. */
+export function buildRole(list: readonly Permission[] = permissions) {
+  return {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "Role",
+    metadata: { name: operatorName, namespace: operatorNamespace, labels: labels("rbac") },
+    rules: inOperatorNamespace(list).map(ruleOf),
+  };
+}
+
+/** withReasons renders a role with each rule's `why` as the comment above it. */
+function withReasons(role: object, list: readonly Permission[], header: string[]): string {
+  const doc = new Document(role);
   const rules = doc.get("rules") as YAMLSeq;
   rules.items.forEach((item, i) => {
     (item as { commentBefore?: string }).commentBefore = ` ${list[i]!.why}`;
   });
-  const header = [
-    generatedFrom("operator/kube/permissions.ts"),
-    "# Every API call the operator makes, cluster-wide: pods and issued Secrets live in every",
-    "# namespace. The operator's client refuses any call this list does not grant.",
-  ];
   return `${header.join("\n")}\n${doc.toString({ lineWidth: 0 })}`;
+}
+
+/** renderClusterRoleYaml renders the ClusterRole with each rule's `why` as the comment above it. */
+export function renderClusterRoleYaml(list: readonly Permission[] = permissions): string {
+  return withReasons(buildClusterRole(list), clusterWide(list), [
+    generatedFrom("operator/kube/permissions.ts"),
+    "# The API calls the operator makes cluster-wide: pods and issued Secrets live in every",
+    "# namespace. The operator's client refuses any call permissions.ts does not declare.",
+  ]);
+}
+
+function renderRoleYaml(list: readonly Permission[] = permissions): string {
+  return withReasons(buildRole(list), inOperatorNamespace(list), [
+    generatedFrom("operator/kube/permissions.ts"),
+    "# The API calls the operator makes only in its own namespace.",
+  ]);
+}
+
+function renderRoleBindingYaml(): string {
+  const binding = {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
+    metadata: { name: operatorName, namespace: operatorNamespace, labels: labels("rbac") },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: operatorName },
+    subjects: [{ kind: "ServiceAccount", name: operatorName, namespace: operatorNamespace }],
+  };
+  return `${generatedFrom()}\n${render(binding)}`;
 }
 
 function renderServiceAccountYaml(): string {
@@ -157,6 +193,8 @@ export function renderManifests(root: string = repoRoot): GeneratedManifest[] {
     "service-account.yaml": renderServiceAccountYaml(),
     "cluster-role.yaml": renderClusterRoleYaml(),
     "cluster-role-binding.yaml": renderClusterRoleBindingYaml(),
+    "role.yaml": renderRoleYaml(),
+    "role-binding.yaml": renderRoleBindingYaml(),
   };
   return [
     { path: join("manifests", "crd", crdFile), content: renderCrdYaml() },

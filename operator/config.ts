@@ -33,6 +33,7 @@ export interface Config {
   retryPeriodMs: number;
   identity: string;
   concurrency: number;
+  resyncPeriodMs: number;
   webhookPort: number;
   webhookConfigName: string;
   webhookService: string;
@@ -272,6 +273,14 @@ export const options: readonly Option[] = [
     env: "POD_NAME",
     help: "this replica's name in the Lease (default: hostname-pid)",
     parse: text,
+  },
+  {
+    key: "resyncPeriodMs",
+    flag: "--resync-period",
+    env: "MESHID_RESYNC_PERIOD",
+    default: "10m",
+    help: "how often every pod and MeshIdentity is checked again from the caches (with up to 10% jitter), so no drift outlives it",
+    parse: duration,
   },
   {
     key: "webhookPort",

@@ -11,11 +11,16 @@ export interface Permission {
   verbs: string[];
   /** resourceNames, when set, limits the rule to these objects. */
   resourceNames?: string[];
+  /**
+   * scope "operator-namespace" grants the rule through a Role in the operator's own namespace
+   * instead of the ClusterRole.
+   */
+  scope?: "operator-namespace";
   /** why is a human-readable reason, rendered as a comment in the generated role. */
   why: string;
 }
 
-/** permissions is every call meshid makes, cluster-wide. */
+/** permissions is every call meshid makes (cluster-wide unless `scope` says otherwise). */
 export const permissions: readonly Permission[] = [
   {
     apiGroup: "",
@@ -32,8 +37,16 @@ export const permissions: readonly Permission[] = [
   {
     apiGroup: "",
     resources: ["configmaps"],
-    verbs: ["get", "create", "update"],
-    why: "publish the trust bundle",
+    verbs: ["create"],
+    // RBAC cannot limit create by name; every other ConfigMap verb is limited to the bundle.
+    why: "publish the trust bundle (create cannot be limited by name)",
+  },
+  {
+    apiGroup: "",
+    resources: ["configmaps"],
+    verbs: ["get", "list", "watch", "update"],
+    resourceNames: ["meshid-ca-bundle"],
+    why: "watch the trust bundles and restore one that was deleted or edited (only meshid-ca-bundle)",
   },
   {
     apiGroup: "",
@@ -57,7 +70,8 @@ export const permissions: readonly Permission[] = [
     apiGroup: "coordination.k8s.io",
     resources: ["leases"],
     verbs: ["get", "create", "update"],
-    why: "leader election",
+    scope: "operator-namespace",
+    why: "leader election (a Role in the operator's namespace only)",
   },
   {
     apiGroup: "admissionregistration.k8s.io",
