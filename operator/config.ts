@@ -34,6 +34,7 @@ export interface Config {
   identity: string;
   concurrency: number;
   resyncPeriodMs: number;
+  caRecheckPeriodMs: number;
   webhookPort: number;
   webhookConfigName: string;
   webhookService: string;
@@ -280,6 +281,14 @@ export const options: readonly Option[] = [
     env: "MESHID_RESYNC_PERIOD",
     default: "10m",
     help: "how often every pod and MeshIdentity is checked again from the caches (with up to 10% jitter), so no drift outlives it",
+    parse: duration,
+  },
+  {
+    key: "caRecheckPeriodMs",
+    flag: "--ca-recheck-period",
+    env: "MESHID_CA_RECHECK_PERIOD",
+    default: "30s",
+    help: "how often the CA Secrets are read again, so a replaced, deleted or repaired CA is noticed",
     parse: duration,
   },
   {

@@ -363,6 +363,7 @@ export class MeshIdOperator extends Operator {
       );
     }
     this.ca = new CaManager({
+      recheckMs: config.caRecheckPeriodMs,
       kube: this.client,
       clock,
       logger: log,

@@ -155,7 +155,8 @@ export class IdentityController {
     const input: StatusInput = {
       generation: identity.metadata.generation ?? 0,
       ...(identity.status ? { previous: identity.status } : {}),
-      ca: ca.ready ? { ready: true } : { ready: false, message: ca.message },
+      // The reason code (e.g. CASecretMissing) leads the message, so status names the fault.
+      ca: ca.ready ? { ready: true } : { ready: false, message: `${ca.reason}: ${ca.message}` },
       selected: 0,
       conflicts: 0,
       issued: 0,

@@ -115,6 +115,7 @@ export class PodController {
     const owned = managedSecretsOfPod(deps.secrets, namespace, name);
 
     if (!pod || !podQualifies(pod)) {
+      log.debug("Pod is gone or finished", { secrets: owned.length });
       this.conflicts.delete(key);
       await this.deleteSecrets(owned, log, "pod is gone or finished");
       return {};
@@ -154,6 +155,7 @@ export class PodController {
     const holder = secretHolder(current, pod, (uid) => this.isLivePod(uid));
     if (holder.kind === "foreign" || holder.kind === "other-pod") {
       this.reportConflict(pod, secretName, holder, identityKey, log);
+      log.debug("Secret held by another; waiting", { secret: secretName, holder: holder.kind });
       return { requeueAfterMs: conflictRetryMs };
     }
     this.conflicts.delete(key);

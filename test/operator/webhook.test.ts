@@ -85,7 +85,7 @@ describe("the admission webhook", () => {
       spec: { containers: [{ name: "c", image: "meshid-test-app" }] },
     });
     const secretName = body.metadata?.annotations?.["meshid.dev/secret"];
-    expect(secretName).toMatch(/^meshid-web-[a-z0-9]{5}$/);
+    expect(secretName).toMatch(/^meshid\.web-[a-z0-9]{10}$/);
     await eventually(() => core.readNamespacedSecret(secretName!, injected), { timeoutMs: 60_000 });
   });
 
