@@ -55,6 +55,7 @@ demo: cluster-up ## Run the demo on a local control plane
 manifests: deps ## Generate manifests/ from api/ and docs/configuration.md from operator/config.ts
 	@$(TSX) hack/gen-manifests.ts
 	@$(TSX) hack/gen-docs.ts
+	@npx prettier --log-level warn --write docs/security.md
 
 .PHONY: bench
 bench: deps ## Run the benchmarks (flags: make bench BENCH_ARGS=--help)

@@ -10,6 +10,7 @@ import { parseAllDocuments } from "yaml";
 import type {
   V1Deployment,
   V1MutatingWebhookConfiguration,
+  V1NetworkPolicy,
   V1PodDisruptionBudget,
   V1Service,
 } from "@kubernetes/client-node";
@@ -163,6 +164,29 @@ describe("the rendered installation", () => {
     expect(one<V1Service>("Service", "meshid-metrics").spec!.ports).toEqual([
       expect.objectContaining({ port: 8080, targetPort: "metrics" }),
     ]);
+  });
+
+  it("admits only the webhook from anywhere and metrics from labelled namespaces (NetworkPolicy)", () => {
+    const deployment = one<V1Deployment>("Deployment", operatorName);
+    const podLabels = deployment.spec!.template.metadata!.labels!;
+    const container = deployment.spec!.template.spec!.containers[0]!;
+    const policy = one<V1NetworkPolicy>("NetworkPolicy", operatorName).spec!;
+    expect(podLabels).toMatchObject(policy.podSelector.matchLabels!);
+    expect(policy.policyTypes).toEqual(["Ingress", "Egress"]);
+    const rules = (policy.ingress ?? []).map((r) => ({
+      ports: (r.ports ?? []).map((p) => p.port),
+      from: r._from ?? (r as { from?: unknown }).from,
+    }));
+    expect(rules).toEqual([
+      { ports: ["webhook"], from: undefined },
+      {
+        ports: ["metrics"],
+        from: [{ namespaceSelector: { matchLabels: { "meshid.dev/metrics-scraper": "true" } } }],
+      },
+    ]);
+    // Every port the policy names is one the operator's container opens.
+    const named = new Set(container.ports!.map((p) => p.name));
+    for (const r of rules) for (const p of r.ports) expect(named.has(String(p))).toBe(true);
   });
 
   it("runs two hardened replicas from the image placeholder, with a PDB keeping one", () => {
