@@ -175,7 +175,7 @@ describe("the rendered installation", () => {
     expect(policy.policyTypes).toEqual(["Ingress", "Egress"]);
     const rules = (policy.ingress ?? []).map((r) => ({
       ports: (r.ports ?? []).map((p) => p.port),
-      from: r._from ?? (r as { from?: unknown }).from,
+      from: r.from,
     }));
     expect(rules).toEqual([
       { ports: ["webhook"], from: undefined },
