@@ -27,6 +27,7 @@ import {
 import { KeyedQueue } from "./kube/queue";
 import { LeaderElector } from "./kube/leader";
 import {
+  annotations,
   generatedTokenLength,
   labels,
   managedValue,
@@ -304,13 +305,15 @@ export class MeshIdOperator extends Operator {
     secrets.start();
     bundles.start();
     // A MeshIdentity's own status patches come back as MODIFIED events with an unchanged
-    // generation; re-queueing every pod of the namespace for them stalled large cold starts.
-    const seenGeneration = new Map<string, number | undefined>();
+    // generation; re-queueing every pod of the namespace for them stalled large cold starts. Its
+    // pods matter only when the spec (generation) or a renewal request changed.
+    const seenGeneration = new Map<string, string>();
     await this.watchResource(GROUP, VERSION, PLURAL, async (event) => {
       const ns = event.meta.namespace ?? "";
       const key = objectKey(ns, event.meta.name);
       identityQueue.add(key);
-      const generation = event.object.metadata?.generation;
+      const meta = event.object.metadata;
+      const generation = `${meta?.generation}/${meta?.annotations?.[annotations.renewRequestedAt]}`;
       const specChanged =
         event.type !== ResourceEventType.Modified || seenGeneration.get(key) !== generation;
       if (event.type === ResourceEventType.Deleted) seenGeneration.delete(key);
