@@ -1,32 +1,10 @@
 /**
- * MeshIdError is the base of every error meshid raises on purpose. `code` is stable and
- * machine-readable (it becomes a condition reason, an Event reason and a metric label), so it never
- * changes once released; the message is for humans and says what is wrong and what to do about it.
- * `retryable` tells a reconciler whether trying the same thing again later can succeed without a
- * human changing something (a conflict or a timeout can; a malformed CA Secret cannot).
- *
- * Messages and causes never carry key material: subclasses describe inputs by name ("the key in
- * tls.key"), never by content.
+ * The operator's error base is the project's one MeshIdError (api/errors.ts); errorText is the one
+ * way to turn anything thrown into a message for a log field, status or Event.
  */
-export class MeshIdError extends Error {
-  /** code is the stable identifier of the error's concept, e.g. "PemMalformed". */
-  readonly code: string;
-  /** retryable is true when repeating the operation unchanged may succeed. */
-  readonly retryable: boolean;
+export { MeshIdError } from "../api/errors";
 
-  constructor(
-    code: string,
-    message: string,
-    options: { retryable?: boolean; cause?: unknown } = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.code = code;
-    this.retryable = options.retryable ?? false;
-  }
-}
-
-/** isMeshIdError tells whether `err` is a MeshIdError, optionally with the given code. */
-export function isMeshIdError(err: unknown, code?: string): err is MeshIdError {
-  return err instanceof MeshIdError && (code === undefined || err.code === code);
+/** errorText is the message of an Error, or the text of anything else that was thrown. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -36,3 +36,14 @@ export function createLogger(level: LogLevel, stream?: NodeJS.WritableStream): w
     transports: [transport],
   });
 }
+
+/** frameworkLogger adapts a Logger to @dot-i/k8s-operator's logger, tagging its messages. */
+export function frameworkLogger(log: Logger) {
+  const meta = { component: "framework" };
+  return {
+    debug: (m: string) => log.debug(m, meta),
+    info: (m: string) => log.info(m, meta),
+    warn: (m: string) => log.warn(m, meta),
+    error: (m: string) => log.error(m, meta),
+  };
+}

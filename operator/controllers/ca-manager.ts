@@ -10,15 +10,16 @@ import type { V1Secret } from "@kubernetes/client-node";
 import type { Clock } from "../clock";
 import type { Config } from "../config";
 import type { Logger } from "../logger";
-import { MeshIdError } from "../errors";
+import { errorText, MeshIdError } from "../errors";
 import { isConflict } from "../kube/errors";
 import type { EventPort, SecretPort } from "../kube/client";
 import { recordEvent } from "../kube/events";
+import { buildCaSecret } from "../kube/objects";
 import {
   bootstrapCa,
+  bootstrapSecretData,
   checkCaPair,
   decodeCaSecretData,
-  encodeCaSecretData,
   loadSigningCa,
   type SigningCa,
 } from "../pki";
@@ -80,13 +81,16 @@ class BootstrapInProgressError extends MeshIdError {
 /** bootstrapGraceMs is how long half a CA is taken for another replica's bootstrap under way. */
 const bootstrapGraceMs = 30_000;
 
+/** caLoading is the CA status before the first load. */
+export const caLoading: CaStatus = {
+  ready: false,
+  reason: "CALoading",
+  message: "the CA has not been loaded yet",
+};
+
 /** CaManager owns the current CA status. */
 export class CaManager {
-  private current: CaStatus = {
-    ready: false,
-    reason: "CALoading",
-    message: "the CA has not been loaded yet",
-  };
+  private current: CaStatus = caLoading;
   private loadedVersion?: string;
   private checkedPair?: string;
   private timer?: { cancel(): void };
@@ -153,7 +157,7 @@ export class CaManager {
     }
     const e = err instanceof MeshIdError ? err : undefined;
     const reason = e?.code ?? "CAUnavailable";
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorText(err);
     const changed =
       this.current.ready || this.current.reason !== reason || this.current.message !== message;
     this.current = { ready: false, reason, message };
@@ -234,25 +238,12 @@ export class CaManager {
       dnsSuffixes: ["svc", ...allowedDnsSuffixes],
       now: this.deps.clock.now(),
     });
-    const shape = (name: string, data: object): V1Secret => ({
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: {
-        name,
-        namespace,
-        labels: { "app.kubernetes.io/name": "meshid", "app.kubernetes.io/component": "ca" },
-      },
-      type: "kubernetes.io/tls",
-      data: { ...data },
-    });
+    const data = bootstrapSecretData(generated);
     let intermediate: V1Secret;
     try {
       intermediate = await this.deps.kube.createSecret(
         namespace,
-        shape(
-          caSecret,
-          encodeCaSecretData({ ...generated.intermediate, caPem: generated.root.certPem }),
-        ),
+        buildCaSecret(namespace, caSecret, data.intermediate),
       );
     } catch (err) {
       if (!isConflict(err)) throw err;
@@ -265,10 +256,7 @@ export class CaManager {
     try {
       await this.deps.kube.createSecret(
         namespace,
-        shape(
-          rootCaSecret,
-          encodeCaSecretData({ ...generated.root, caPem: generated.root.certPem }),
-        ),
+        buildCaSecret(namespace, rootCaSecret, data.root),
       );
     } catch (err) {
       if (!isConflict(err)) throw err;

@@ -6,7 +6,7 @@
  * written, so a fresh Secret is never parsed at all.
  */
 import type { V1Secret } from "@kubernetes/client-node";
-import type { ExistingCertificate, KeySettings } from "../policy/issuance";
+import type { ExistingCertificate } from "../policy/issuance";
 import { podOwnerUid } from "../policy/binding";
 import { annotations } from "../policy/naming";
 import { canonicalIp, CLOCK_SKEW_MS, type SigningCa, verifyStoredCertificate } from "../pki";
@@ -105,19 +105,4 @@ export function gatherExisting(
 /** canonicalIps puts IP addresses in the text form certificates are compared in. */
 export function canonicalIps(ips: readonly string[]): string[] {
   return ips.map((ip) => canonicalIp(ip) ?? ip);
-}
-
-/** keyReusable tells whether a stored key may be kept (rotationPolicy Never) under `want`. */
-export function keyReusable(existing: GatheredCertificate | undefined, want: KeySettings): boolean {
-  const key = existing?.contents?.key;
-  return (
-    want.rotationPolicy === "Never" &&
-    existing?.readable === true &&
-    existing.keyMatches &&
-    // A key from a Secret meshid did not issue may be known to whoever wrote it.
-    (existing.chain === "current" || existing.chain === "other-trusted") &&
-    existing.keyPem !== undefined &&
-    key?.algorithm === want.algorithm &&
-    (want.algorithm === "Ed25519" || key.size === want.size)
-  );
 }

@@ -3,6 +3,7 @@
  * names outside the namespace, conflicts, the CA), writes status only when it changed, records an
  * Event when the Ready reason changes, and keeps the namespace's trust bundle current.
  */
+import { errorText } from "../errors";
 import type { V1ConfigMap, V1Pod, V1Secret } from "@kubernetes/client-node";
 import type { MeshIdentity } from "../../api/v1alpha1/types";
 import { API_VERSION, KIND } from "../../api/v1alpha1/names";
@@ -16,6 +17,7 @@ import { buildTrustBundle } from "../kube/objects";
 import { recordEvent } from "../kube/events";
 import type { ReconcileResult } from "../kube/queue";
 import {
+  labels,
   objectKey,
   splitKey,
   trustBundleConfigMap,
@@ -28,7 +30,7 @@ import { desiredCertificate } from "../policy/desired";
 import { decideIssuance, requeueDelay } from "../policy/issuance";
 import { computeStatus, statusEqual, type StatusInput } from "../policy/status";
 import type { CaStatus } from "./ca-manager";
-import type { Cache } from "./cache";
+import { watch, type Controller, type Source, type Watch } from "../kube/manager";
 import { canonicalIps, gatherExisting, type ExistingCache } from "./existing";
 import type { FailureLog } from "./failure-log";
 import type { IssuanceTally } from "./issuance-tally";
@@ -41,11 +43,11 @@ export interface IdentityObserver {
 
 /** IdentityControllerDeps are the ports the MeshIdentity reconcile uses. */
 export interface IdentityControllerDeps {
-  pods: Cache<V1Pod>;
-  identities: Cache<MeshIdentity>;
-  secrets: Cache<V1Secret>;
+  pods: Source<V1Pod>;
+  identities: Source<MeshIdentity>;
+  secrets: Source<V1Secret>;
   /** bundles caches the trust-bundle ConfigMaps of every namespace. */
-  bundles: Cache<V1ConfigMap>;
+  bundles: Source<V1ConfigMap>;
   /** existing holds verified Secrets, shared with the pod reconcile. */
   existing: ExistingCache;
   kube: StatusPort & EventPort & ConfigMapPort;
@@ -77,11 +79,50 @@ function mountsSecret(pod: V1Pod, secretName: string): boolean {
   return (pod.spec?.volumes ?? []).some((v) => v.secret?.secretName === secretName);
 }
 
+/** recountMs is the longest a MeshIdentity's counts wait behind pod and Secret churn. */
+const recountMs = 1_000;
+
 /** IdentityController reconciles MeshIdentity keys. */
-export class IdentityController {
+export class IdentityController implements Controller {
+  readonly name = "meshidentities";
+  readonly concurrency = 2;
   private readonly lastWrite = new Map<string, number>();
 
   constructor(private readonly deps: IdentityControllerDeps) {}
+
+  /**
+   * watches: a MeshIdentity's own events; its status summarises all its pods, so pod and Secret
+   * events recount it at most once per recountMs, not once per event (a cold start stays linear);
+   * a trust-bundle ConfigMap's events (a delete or an edit) wake the MeshIdentities of its
+   * namespace, which restore it.
+   */
+  watches(): Watch<never>[] {
+    const { pods, secrets, identities, bundles } = this.deps;
+    const ofNamespace = (ns: string | undefined) =>
+      identities.list(ns ?? "").map((mi) => objectKey(ns ?? "", mi.metadata.name ?? ""));
+    return [
+      watch(identities, (_type, mi) => [
+        objectKey(mi.metadata.namespace ?? "", mi.metadata.name ?? ""),
+      ]),
+      watch(pods, (_type, pod) => ofNamespace(pod.metadata?.namespace), recountMs),
+      watch(
+        secrets,
+        (_type, secret) => {
+          const identity = secret.metadata?.labels?.[labels.identity];
+          return identity ? [objectKey(secret.metadata?.namespace ?? "", identity)] : [];
+        },
+        recountMs,
+      ),
+      watch(bundles, (_type, cm) => ofNamespace(cm.metadata?.namespace)),
+    ] as Watch<never>[];
+  }
+
+  /** allKeys is every cached MeshIdentity. */
+  allKeys(): string[] {
+    return this.deps.identities
+      .list()
+      .map((mi) => objectKey(mi.metadata.namespace ?? "", mi.metadata.name ?? ""));
+  }
 
   /** reconcile recomputes one MeshIdentity's status. */
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -169,7 +210,7 @@ export class IdentityController {
     } catch (err) {
       input.specProblem = {
         reason: Reason.InvalidSpec,
-        message: err instanceof Error ? err.message : String(err),
+        message: errorText(err),
       };
     }
     const peers = deps.identities.list(namespace);

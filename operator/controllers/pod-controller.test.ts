@@ -142,6 +142,7 @@ function setup(
       clusterDomain: "cluster.local",
       allowedDnsSuffixes: [],
       defaultDurationMs: 24 * 3_600_000,
+      concurrency: 4,
     },
     existing: new ExistingCache(),
     failures: new FailureLog(),

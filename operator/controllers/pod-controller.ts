@@ -14,7 +14,7 @@ import { isConflict } from "../kube/errors";
 import { buildPodSecret } from "../kube/objects";
 import { recordEvent } from "../kube/events";
 import type { ReconcileResult } from "../kube/queue";
-import { objectKey, splitKey } from "../policy/naming";
+import { annotations, objectKey, splitKey } from "../policy/naming";
 import {
   identitySecretName,
   podOwnerUid,
@@ -28,38 +28,41 @@ import { desiredCertificate } from "../policy/desired";
 import {
   decideIssuance,
   desiredContents,
-  renewalTime,
+  keyMayBeKept,
   requeueDelay,
   specHash,
   type DesiredCertificate,
   type IssueReason,
 } from "../policy/issuance";
-import { generateKey, issueLeaf, publicKeyFromPrivate } from "../pki";
+import { issueCertificate } from "./issue";
 import type { CaStatus } from "./ca-manager";
 import {
   cacheId,
   canonicalIps,
   gatherExisting,
-  keyReusable,
   type ExistingCache,
   type GatheredCertificate,
 } from "./existing";
 import type { FailureLog } from "./failure-log";
 import type { IssuanceTally } from "./issuance-tally";
 import { podsByUid, secretsByPod, type Cache } from "./cache";
-import { MeshIdError } from "../errors";
+import { watch, type Controller, type Source, type Watch } from "../kube/manager";
+import { errorText, MeshIdError } from "../errors";
 
 /** IssuanceObserver receives what metrics need; it must not throw. */
 export interface IssuanceObserver {
   issued(namespace: string, reason: IssueReason, pod: V1Pod): void;
   failed(reason: string): void;
+  /** podSeen and podGone bracket a pod's life, for the issuance latency. */
+  podSeen?(key: string): void;
+  podGone?(key: string): void;
 }
 
 /** PodControllerDeps are the ports the pod reconcile uses. */
 export interface PodControllerDeps {
-  pods: Cache<V1Pod>;
-  identities: Cache<MeshIdentity>;
-  secrets: Cache<V1Secret>;
+  pods: Source<V1Pod>;
+  identities: Source<MeshIdentity>;
+  secrets: Source<V1Secret>;
   kube: SecretPort & EventPort;
   ca: () => CaStatus;
   clock: Clock;
@@ -68,7 +71,7 @@ export interface PodControllerDeps {
   logger: Logger;
   config: Pick<
     Config,
-    "trustDomain" | "clusterDomain" | "allowedDnsSuffixes" | "defaultDurationMs"
+    "trustDomain" | "clusterDomain" | "allowedDnsSuffixes" | "defaultDurationMs" | "concurrency"
   >;
   existing: ExistingCache;
   failures: FailureLog;
@@ -97,14 +100,60 @@ function podSubject(pod: V1Pod) {
   return { apiVersion: "v1", kind: "Pod", metadata: pod.metadata };
 }
 
+/** keyOf is the queue key of a namespaced object. */
+function keyOf(obj: { metadata?: { namespace?: string; name?: string } }): string {
+  return objectKey(obj.metadata?.namespace ?? "", obj.metadata?.name ?? "");
+}
+
 /** PodController reconciles one pod key at a time (the queue guarantees it). */
-export class PodController {
+export class PodController implements Controller {
+  readonly name = "pods";
   /** Secrets this replica just wrote, until the informer cache has caught up with them. */
   private readonly written = new Map<string, { secret: V1Secret; at: number }>();
   /** Pods whose Secret conflict has been reported, so a retry does not repeat the Event. */
   private readonly conflicts = new Map<string, string>();
 
   constructor(private readonly deps: PodControllerDeps) {}
+
+  get concurrency(): number {
+    return this.deps.config.concurrency;
+  }
+
+  /**
+   * watches: a pod's own events; a Secret's events wake the pod it is bound to (a deleted or
+   * tampered Secret is replaced at once); a MeshIdentity's events wake every pod of its namespace,
+   * but only when its spec or renewal request changed: its own status writes come back as events
+   * too, and re-queueing every pod for them stalled large cold starts.
+   */
+  watches(): Watch<never>[] {
+    const { pods, secrets, identities, observer } = this.deps;
+    const seen = new Map<string, string>();
+    return [
+      watch(pods, (type, pod) => {
+        const key = keyOf(pod);
+        if (type === "DELETED") observer?.podGone?.(key);
+        else observer?.podSeen?.(key);
+        return [key];
+      }),
+      watch(secrets, (_type, secret) => {
+        const owner = secret.metadata?.ownerReferences?.find((o) => o.kind === "Pod");
+        return owner ? [objectKey(secret.metadata?.namespace ?? "", owner.name)] : [];
+      }),
+      watch(identities, (type, mi) => {
+        const key = keyOf(mi);
+        const version = `${mi.metadata?.generation}/${mi.metadata?.annotations?.[annotations.renewRequestedAt]}`;
+        const changed = type !== "MODIFIED" || seen.get(key) !== version;
+        if (type === "DELETED") seen.delete(key);
+        else seen.set(key, version);
+        return changed ? pods.list(mi.metadata?.namespace).map(keyOf) : [];
+      }),
+    ] as Watch<never>[];
+  }
+
+  /** allKeys is every cached pod. */
+  allKeys(): string[] {
+    return this.deps.pods.list().map(keyOf);
+  }
 
   /** reconcile brings one pod to its desired state. */
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -214,7 +263,7 @@ export class PodController {
     } catch (err) {
       if (err instanceof MeshIdError && err.retryable) throw err;
       if (isConflict(err)) throw err;
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorText(err);
       deps.failures.record(identityKey, key, message);
       deps.observer?.failed(err instanceof MeshIdError ? err.code : "Unknown");
       log.error("Failed to issue certificate", err instanceof Error ? err : { error: message });
@@ -248,37 +297,21 @@ export class PodController {
     const ca = deps.ca();
     if (!ca.ready) throw new MeshIdError("CANotReady", ca.message, { retryable: true });
     const namespace = pod.metadata?.namespace ?? "";
-    let keyPem: string;
-    let publicKeyPem: string;
-    if (existing?.keyPem && keyReusable(existing, desired.key)) {
-      keyPem = existing.keyPem;
-      publicKeyPem = publicKeyFromPrivate(keyPem);
-    } else {
-      // generateKey returns both halves: parsing the private PEM again cost a tenth of a
-      // cold start's CPU.
-      const generated = await generateKey({
-        algorithm: desired.key.algorithm,
-        ...(desired.key.size ? { size: desired.key.size } : {}),
-      });
-      keyPem = generated.privateKeyPem;
-      publicKeyPem = generated.publicKeyPem;
-    }
     const now = deps.clock.now();
-    const leaf = await issueLeaf(ca.ca, {
-      publicKeyPem,
+    const { keyPem, leaf, renewAt } = await issueCertificate(ca.ca, {
+      key: desired.key,
+      ...(existing?.keyPem && keyMayBeKept(existing, desired.key)
+        ? { reuseKeyPem: existing.keyPem }
+        : {}),
       spiffeId: desired.spiffeId,
       dnsNames: desired.dnsNames,
       ipAddresses: desired.ipAddresses,
       usages: desired.usages,
       durationMs: desired.durationMs,
+      renewBeforeMs: desired.renewBeforeMs,
       now,
+      jitter: deps.random(),
     });
-    const renewAt = renewalTime(
-      leaf.notBefore,
-      leaf.notAfter,
-      desired.renewBeforeMs,
-      deps.random(),
-    );
     const secret = buildPodSecret({
       pod,
       secretName,

@@ -4,12 +4,14 @@
  * or when the CA changes), starts the HTTPS server once a certificate exists, and keeps the
  * MutatingWebhookConfiguration's caBundle equal to the trust bundle.
  */
+import { errorText } from "../errors";
 import type { Clock } from "../clock";
 import type { Config } from "../config";
 import type { Logger } from "../logger";
 import type { WebhookConfigPort } from "../kube/client";
-import { generateKey, issueLeaf, publicKeyFromPrivate, type SigningCa } from "../pki";
-import { renewalTime, requeueDelay } from "../policy/issuance";
+import type { SigningCa } from "../pki";
+import { requeueDelay } from "../policy/issuance";
+import { issueCertificate } from "./issue";
 import { spiffeIdFor } from "../policy/desired";
 import { WebhookServer } from "../webhook/server";
 import type { AdmissionDeps } from "../webhook/admission";
@@ -71,18 +73,19 @@ export class WebhookManager {
     this.renewTimer?.cancel();
     const { config, clock, logger } = this.deps;
     try {
-      const key = await generateKey({ algorithm: "ECDSA", size: 256 });
       const service = `${config.webhookService}.${config.namespace}.svc`;
-      const leaf = await issueLeaf(ca, {
-        publicKeyPem: publicKeyFromPrivate(key.privateKeyPem),
+      const { keyPem, leaf, renewAt } = await issueCertificate(ca, {
+        key: { algorithm: "ECDSA", size: 256 },
         spiffeId: spiffeIdFor(config.trustDomain, config.namespace, "meshid-operator"),
         dnsNames: [service, `${service}.${config.clusterDomain}`],
         ipAddresses: config.webhookCertIps,
         usages: ["server auth"],
         durationMs: servingDurationMs,
+        renewBeforeMs: servingDurationMs / 3,
         now: clock.now(),
+        jitter: 0,
       });
-      const cert = { certChainPem: leaf.certChainPem, keyPem: key.privateKeyPem };
+      const cert = { certChainPem: leaf.certChainPem, keyPem };
       if (this.server.serving) {
         this.server.setCertificate(cert);
       } else {
@@ -97,7 +100,6 @@ export class WebhookManager {
         serial: leaf.serialHex,
         notAfter: leaf.notAfter.toISOString(),
       });
-      const renewAt = renewalTime(leaf.notBefore, leaf.notAfter, servingDurationMs / 3, 0);
       this.renewTimer = clock.setTimeout(
         () => void this.renew(),
         requeueDelay(renewAt, clock.now()),
@@ -141,7 +143,7 @@ export class WebhookManager {
     } catch (err) {
       next = bundleRetryMs;
       logger.warn("Could not update the webhook caBundle; retrying", {
-        error: err instanceof Error ? err.message : String(err),
+        error: errorText(err),
       });
     }
     this.bundleTimer = clock.setTimeout(() => void this.syncBundle(), next);

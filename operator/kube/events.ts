@@ -2,6 +2,7 @@
  * recordEvent records a Kubernetes Event about an object, fire-and-forget: a failed Event write is
  * logged at debug level and never fails the reconcile that reported it.
  */
+import { errorText } from "../errors";
 import type { Clock } from "../clock";
 import type { Logger } from "../logger";
 import type { EventPort } from "./client";
@@ -46,7 +47,7 @@ export function recordEvent(
   deps.kube.createEvent(namespace, event).catch((err: unknown) => {
     deps.logger.debug("Could not record Event", {
       reason,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorText(err),
     });
   });
 }

@@ -169,15 +169,6 @@ export class Informer<T extends KubernetesObject> {
     return this.cache.size;
   }
 
-  /** resync relists now (a slow periodic resync, or after leadership changes). */
-  resync(): void {
-    if (this.stopped) return;
-    this.generation++;
-    this.watchHandle?.abort();
-    this.watchHandle = undefined;
-    void this.relist();
-  }
-
   private emit(type: WatchEventType, obj: T): void {
     for (const h of this.handlers) h(type, obj);
   }

@@ -104,6 +104,25 @@ export function buildPodSecret(input: PodSecretInput): V1Secret {
   };
 }
 
+/** buildCaSecret builds a CA Secret (bootstrap mode) from its `.data`. */
+export function buildCaSecret(
+  namespace: string,
+  name: string,
+  data: { "tls.crt": string; "tls.key": string; "ca.crt": string },
+): V1Secret {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    type: "kubernetes.io/tls",
+    metadata: {
+      name,
+      namespace,
+      labels: { "app.kubernetes.io/name": "meshid", "app.kubernetes.io/component": "ca" },
+    },
+    data: { ...data },
+  };
+}
+
 /** buildTrustBundle builds the meshid-ca-bundle ConfigMap of a namespace. */
 export function buildTrustBundle(
   namespace: string,

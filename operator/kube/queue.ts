@@ -87,12 +87,6 @@ export class KeyedQueue {
     this.delayed.set(key, { at, timer });
   }
 
-  /** forget drops a key's pending delay and failure count (its object is gone). */
-  forget(key: string): void {
-    this.cancelDelayed(key);
-    this.failures.delete(key);
-  }
-
   /** stats reports the queue's size for metrics. */
   stats(): QueueStats {
     return {

@@ -1,6 +1,6 @@
 /**
  * Whether a pod's certificate must be (re)issued, and when to look again. A chain of pure checks
- * over gathered data, in the order of DESIGN section 4; the clock is an input.
+ * over gathered data, in the order of docs/decisions.md (Issuance); the clock is an input.
  */
 import type { KeyUsage } from "../../api/v1alpha1/types";
 import { fnv1a64 } from "./hash";
@@ -154,7 +154,7 @@ export function spreadFraction(podUid: string): number {
 }
 
 /**
- * decideIssuance applies the triggers of DESIGN section 4 in order; the first that holds wins.
+ * decideIssuance applies the re-issue triggers in order; the first that holds wins.
  * What the Secret claims is verified first: a certificate that does not chain to a CA meshid
  * trusts, whose recorded pod UID is not its owner's, or whose renewal time lies outside its
  * validity is `invalid` and replaced, whatever else it says.
@@ -204,6 +204,26 @@ export function decideIssuance(
   }
   if (renewAt.getTime() <= now) return { issue: true, reason: "renewal" };
   return { issue: false, renewAt: next };
+}
+
+/**
+ * keyMayBeKept tells whether a stored key may be certified again: rotationPolicy Never, and a
+ * readable key that matches a certificate meshid issued, of the algorithm and size wanted. A key
+ * from a Secret meshid did not issue may be known to whoever wrote it.
+ */
+export function keyMayBeKept(
+  existing: ExistingCertificate | undefined,
+  want: KeySettings,
+): boolean {
+  const key = existing?.contents?.key;
+  return (
+    want.rotationPolicy === "Never" &&
+    existing?.readable === true &&
+    existing.keyMatches &&
+    (existing.chain === "current" || existing.chain === "other-trusted") &&
+    key?.algorithm === want.algorithm &&
+    (want.algorithm === "Ed25519" || key.size === want.size)
+  );
 }
 
 /** maxJitterFraction is the largest share of renewBefore that jitter moves renewal earlier. */

@@ -1,10 +1,15 @@
-/** MemoryCache is a Cache over a plain Map for reconciler unit tests. */
+/** MemoryCache is a Source over a plain Map for reconciler unit tests. */
 import type { KubernetesObject } from "@kubernetes/client-node";
-import type { Cache } from "../controllers/cache";
+import type { WatchEventType } from "../kube/informer";
+import type { Source } from "../kube/manager";
 
-/** MemoryCache stores objects by `namespace/name`; indexes are computed on demand. */
-export class MemoryCache<T extends KubernetesObject> implements Cache<T> {
+/**
+ * MemoryCache stores objects by `namespace/name`; indexes are computed on demand; put and delete
+ * report ADDED, MODIFIED and DELETED to the handlers, as an informer would.
+ */
+export class MemoryCache<T extends KubernetesObject> implements Source<T> {
   private readonly items = new Map<string, T>();
+  private readonly handlers: ((type: WatchEventType, obj: T) => void)[] = [];
   private readonly indexers = new Map<string, (obj: T) => string | undefined>();
 
   constructor(
@@ -16,11 +21,20 @@ export class MemoryCache<T extends KubernetesObject> implements Cache<T> {
   }
 
   put(obj: T): void {
-    this.items.set(`${obj.metadata?.namespace ?? ""}/${obj.metadata?.name ?? ""}`, obj);
+    const key = `${obj.metadata?.namespace ?? ""}/${obj.metadata?.name ?? ""}`;
+    const type = this.items.has(key) ? "MODIFIED" : "ADDED";
+    this.items.set(key, obj);
+    for (const h of this.handlers) h(type, obj);
   }
 
   delete(key: string): void {
+    const obj = this.items.get(key);
     this.items.delete(key);
+    if (obj) for (const h of this.handlers) h("DELETED", obj);
+  }
+
+  on(handler: (type: WatchEventType, obj: T) => void): void {
+    this.handlers.push(handler);
   }
 
   get(key: string): T | undefined {

@@ -11,6 +11,7 @@ import {
   refusalReason,
   shouldInject,
 } from "../policy/injection";
+import { generatedTokenLength } from "../policy/naming";
 import { decodeAdmissionReview, DecodeError } from "./decode";
 
 /** AdmissionDeps are what the admission logic reads. */
@@ -28,6 +29,13 @@ export interface AdmissionResult {
   injected?: { namespace: string; pod: string; secret: string; identity: string };
   /** refused says why a pod was denied (for logs). */
   refused?: { namespace: string; pod: string; message: string };
+}
+
+/** randomToken returns the random part of a generated Secret name, in generateName's alphabet. */
+export function randomToken(): string {
+  const alphabet = "bcdfghjklmnpqrstvwxz2456789";
+  const pick = () => alphabet[Math.floor(Math.random() * alphabet.length)];
+  return Array.from({ length: generatedTokenLength }, pick).join("");
 }
 
 function bad(message: string): AdmissionResult {
