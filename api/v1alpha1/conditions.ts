@@ -2,7 +2,7 @@
  * Condition types and reasons of MeshIdentity status, defined once. The operator sets exactly one
  * condition, `Ready`; its reason says why, in words a user can search for.
  */
-import type { Condition, ConditionStatus } from "./types";
+import type { Condition } from "./types";
 
 /** CONDITION_READY is the one condition type: True when every selected pod holds a current certificate. */
 export const CONDITION_READY = "Ready";
@@ -33,16 +33,6 @@ export const Reason = {
 
 /** Reason is one of the reasons of the `Ready` condition. */
 export type Reason = (typeof Reason)[keyof typeof Reason];
-
-/** ConditionStatusValue names the three condition statuses. */
-export const ConditionStatusValue = {
-  /** True: the condition holds. */
-  True: "True",
-  /** False: the condition does not hold. */
-  False: "False",
-  /** Unknown: the operator cannot tell yet. */
-  Unknown: "Unknown",
-} as const satisfies Record<string, ConditionStatus>;
 
 /** findCondition returns the condition of the given type, if present. */
 export function findCondition(

@@ -22,9 +22,6 @@ export const MAX_DNS_NAMES = 100;
 /** MAX_DNS_NAME_LENGTH is the longest DNS name (RFC 1035), also the longest template. */
 export const MAX_DNS_NAME_LENGTH = 253;
 
-/** MAX_DNS_LABEL_LENGTH is the longest label of a DNS name (RFC 1035). */
-export const MAX_DNS_LABEL_LENGTH = 63;
-
 /** MAX_DURATION_LENGTH bounds a duration string (enough for `99999h9999999m999999999s`). */
 export const MAX_DURATION_LENGTH = 24;
 

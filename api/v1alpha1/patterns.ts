@@ -5,7 +5,7 @@
  */
 
 /** DNS_LABEL is one lower-case DNS label (RFC 1123), 1-63 characters. */
-export const DNS_LABEL = "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?";
+const DNS_LABEL = "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?";
 
 /** DNS_NAME_PATTERN matches a lower-case DNS name without wildcard; the 253-character limit is checked apart. */
 export const DNS_NAME_PATTERN = `^${DNS_LABEL}([.]${DNS_LABEL})*$`;

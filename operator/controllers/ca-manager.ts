@@ -49,7 +49,7 @@ export interface CaManagerDeps {
 }
 
 /** CaMissingError: external mode and the CA Secret does not exist. */
-export class CaMissingError extends MeshIdError {
+class CaMissingError extends MeshIdError {
   constructor(namespace: string, name: string) {
     super(
       "CaSecretMissing",
@@ -65,7 +65,7 @@ export class CaMissingError extends MeshIdError {
  * CaPairError: bootstrap mode, and one of the two CA Secrets is missing. meshid never bootstraps
  * over half a CA: a new root would be trusted by no pod, and every leaf would be re-issued at once.
  */
-export class CaPairError extends MeshIdError {
+class CaPairError extends MeshIdError {
   constructor(code: "CASecretMissing" | "RootCASecretMissing", message: string) {
     super(code, message, { retryable: true });
   }

@@ -96,7 +96,7 @@ export class IdentityController implements Controller {
    * a trust-bundle ConfigMap's events (a delete or an edit) wake the MeshIdentities of its
    * namespace, which restore it.
    */
-  watches(): Watch<never>[] {
+  watches(): Watch[] {
     const { pods, secrets, identities, bundles } = this.deps;
     const ofNamespace = (ns: string | undefined) =>
       identities.list(ns ?? "").map((mi) => objectKey(ns ?? "", mi.metadata.name ?? ""));
@@ -114,7 +114,7 @@ export class IdentityController implements Controller {
         recountMs,
       ),
       watch(bundles, (_type, cm) => ofNamespace(cm.metadata?.namespace)),
-    ] as Watch<never>[];
+    ];
   }
 
   /** allKeys is every cached MeshIdentity. */

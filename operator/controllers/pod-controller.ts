@@ -87,7 +87,7 @@ const caRetryMs = 15_000;
 const conflictRetryMs = 60_000;
 
 /** managedSecretsOfPod lists the managed Secrets owned by this pod. */
-export function managedSecretsOfPod(
+function managedSecretsOfPod(
   secrets: Cache<V1Secret>,
   namespace: string,
   podName: string,
@@ -125,7 +125,7 @@ export class PodController implements Controller {
    * but only when its spec or renewal request changed: its own status writes come back as events
    * too, and re-queueing every pod for them stalled large cold starts.
    */
-  watches(): Watch<never>[] {
+  watches(): Watch[] {
     const { pods, secrets, identities, observer } = this.deps;
     const seen = new Map<string, string>();
     return [
@@ -147,7 +147,7 @@ export class PodController implements Controller {
         else seen.set(key, version);
         return changed ? pods.list(mi.metadata?.namespace).map(keyOf) : [];
       }),
-    ] as Watch<never>[];
+    ];
   }
 
   /** allKeys is every cached pod. */

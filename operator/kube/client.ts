@@ -216,7 +216,7 @@ function leasePath(namespace: string, name?: string): string {
 }
 
 /** microTime formats a time as metav1.MicroTime wants it: RFC 3339 with six fractional digits. */
-export function microTime(t: Date | string | undefined): string | undefined {
+function microTime(t: Date | string | undefined): string | undefined {
   if (t === undefined) return undefined;
   const iso = new Date(t).toISOString(); // 2026-11-28T12:00:00.123Z
   return `${iso.slice(0, 23)}000Z`;

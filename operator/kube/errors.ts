@@ -42,7 +42,7 @@ interface StatusBody {
 }
 
 /** translate turns a client-node or network error into an ApiError. */
-export function translate(err: unknown, what: string): ApiError {
+function translate(err: unknown, what: string): ApiError {
   if (err instanceof ApiError) return err;
   const e = err as {
     statusCode?: number;

@@ -20,22 +20,26 @@ export interface Source<T> {
   on(handler: (type: WatchEventType, obj: T) => void): void;
 }
 
-/** Watch declares how one source's events wake a controller. */
-export interface Watch<T = never> {
-  source: Source<T>;
-  /** keys maps an event to the keys to reconcile; it must only compute, never write. */
-  keys: (type: WatchEventType, obj: T) => string[];
-  /** delayMs coalesces bursts: the keys are reconciled once, this long after the first event. */
-  delayMs?: number;
+/**
+ * Watch is one declared trigger of a controller: a source whose events become keys. Its object
+ * type is erased once built, so a controller can list watches of several kinds.
+ */
+export interface Watch {
+  /** subscribe registers the trigger; `enqueue` receives the keys of each event. */
+  subscribe(enqueue: (keys: string[], delayMs?: number) => void): void;
 }
 
-/** watch builds a Watch, keeping the source's object type for `keys`. */
+/**
+ * watch declares that events of `source` wake the controller: `keys` maps an event to the keys
+ * to reconcile (it only computes, never writes); `delayMs` coalesces bursts, reconciling each key
+ * once, this long after its first event.
+ */
 export function watch<T>(
   source: Source<T>,
   keys: (type: WatchEventType, obj: T) => string[],
   delayMs?: number,
-): Watch<T> {
-  return { source, keys, ...(delayMs !== undefined ? { delayMs } : {}) };
+): Watch {
+  return { subscribe: (enqueue) => source.on((type, obj) => enqueue(keys(type, obj), delayMs)) };
 }
 
 /** Controller is one reconcile loop: what it reconciles, and what wakes it. */
@@ -45,7 +49,7 @@ export interface Controller {
   readonly concurrency: number;
   reconcile(key: string): Promise<ReconcileResult>;
   /** watches lists the events that wake the controller, declared beside its reconcile. */
-  watches(): Watch<never>[];
+  watches(): Watch[];
   /** allKeys lists every key, reconciled when leading starts, the CA changes, and on resync. */
   allKeys(): string[];
 }
@@ -104,15 +108,13 @@ export class ControllerManager {
       },
       (key) => controller.reconcile(key),
     );
-    for (const w of controller.watches()) {
-      const { keys, delayMs } = w as unknown as Watch<KubernetesObject>;
-      (w.source as unknown as Source<KubernetesObject>).on((type, obj) => {
-        for (const key of keys(type, obj)) {
+    for (const w of controller.watches())
+      w.subscribe((keys, delayMs) => {
+        for (const key of keys) {
           if (delayMs === undefined) queue.add(key);
           else queue.addAfter(key, delayMs);
         }
       });
-    }
     this.running.push({ controller, queue });
   }
 

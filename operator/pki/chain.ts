@@ -20,7 +20,7 @@ import { x509 } from "./x509";
 const MAX_PATH = 8;
 
 /** label names a certificate in messages by its subject; subjects are public, never secret. */
-export function label(c: ParsedCertificate, role: string): string {
+function label(c: ParsedCertificate, role: string): string {
   return `${role} "${c.cert.subject}"`;
 }
 

@@ -64,7 +64,7 @@ export function extKeyUsage(oids: readonly string[]): pkijs.Extension {
 }
 
 /** generalName converts a SanEntry to pkijs; each call returns a fresh object (pkijs mutates tags). */
-export function generalName(entry: SanEntry): pkijs.GeneralName {
+function generalName(entry: SanEntry): pkijs.GeneralName {
   switch (entry.type) {
     case "uri":
       return new pkijs.GeneralName({ type: 6, value: entry.value });

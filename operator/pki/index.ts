@@ -19,18 +19,15 @@ export {
 export * from "./errors";
 export { CLOCK_SKEW_MS } from "./cert-builder";
 export { canonicalIp } from "./ip";
-export { type CertificateInfo, inspectCertificate, keyMatchesCertificate } from "./inspect";
+export { type CertificateInfo, inspectCertificate } from "./inspect";
 export { type IssuedLeaf, issueLeaf, type LeafRequest } from "./issue";
 export {
   type GeneratedKey,
   generateKey,
   type KeyAlgorithm,
   type KeySpec,
-  keySpecOf,
-  MIN_RSA_BITS,
-  normalizeKeySpec,
   publicKeyFromPrivate,
 } from "./keys";
 export { type LoadSigningCaOptions, loadSigningCa, type SigningCa } from "./signing-ca";
-export { isUsage, type Usage } from "./usages";
+export { type Usage } from "./usages";
 export { type ChainVerdict, type StoredCertificate, verifyStoredCertificate } from "./verify";

@@ -30,7 +30,7 @@ export interface GeneratedKey {
 }
 
 /** MIN_RSA_BITS is the smallest RSA modulus meshid accepts anywhere, generated or imported. */
-export const MIN_RSA_BITS = 2048;
+const MIN_RSA_BITS = 2048;
 
 const generatableSizes: Record<KeyAlgorithm, readonly number[]> = {
   ECDSA: [256, 384],

@@ -18,13 +18,13 @@ export interface Signer {
 const idEd25519 = "1.3.101.112";
 
 /** pkiEngine is the pkijs crypto engine over Node's WebCrypto, passed explicitly to every call. */
-export const pkiEngine = new pkijs.CryptoEngine({
+const pkiEngine = new pkijs.CryptoEngine({
   name: "node-webcrypto",
   crypto: webcrypto as unknown as Crypto,
 });
 
 /** hashFor is the signature hash for an issuer key: SHA-384 for P-384, SHA-512 for P-521. */
-export function hashFor(spec: KeySpec): "SHA-256" | "SHA-384" | "SHA-512" {
+function hashFor(spec: KeySpec): "SHA-256" | "SHA-384" | "SHA-512" {
   if (spec.algorithm !== "ECDSA") return "SHA-256";
   if (spec.size === 384) return "SHA-384";
   return spec.size === 521 ? "SHA-512" : "SHA-256";

@@ -127,10 +127,7 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /** contentsDiffer names the first field in which a certificate differs from the desired one. */
-export function contentsDiffer(
-  have: CertificateContents,
-  want: CertificateContents,
-): string | undefined {
+function contentsDiffer(have: CertificateContents, want: CertificateContents): string | undefined {
   if (!sameSet(have.uris, want.uris)) return "URI SANs (SPIFFE ID)";
   if (!sameSet(have.dnsNames, want.dnsNames)) return "DNS names";
   if (!sameSet(have.ipAddresses, want.ipAddresses)) return "IP addresses";
@@ -227,7 +224,7 @@ export function keyMayBeKept(
 }
 
 /** maxJitterFraction is the largest share of renewBefore that jitter moves renewal earlier. */
-export const maxJitterFraction = 0.1;
+const maxJitterFraction = 0.1;
 
 /**
  * renewalTime is notAfter - renewBefore - jitter, where `jitter` in [0, 1) is drawn once by the
@@ -248,7 +245,7 @@ export function renewalTime(
 }
 
 /** minRequeueMs is the shortest delay a reconcile asks for: never zero or negative. */
-export const minRequeueMs = 1_000;
+const minRequeueMs = 1_000;
 
 /** requeueDelay is how long to wait until `at`, at least minRequeueMs. */
 export function requeueDelay(at: Date, now: Date): number {

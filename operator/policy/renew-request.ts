@@ -7,7 +7,7 @@ import { annotations } from "./naming";
 import type { RenewRequest } from "./issuance";
 
 /** identityRenewSpreadMs is the window over which a MeshIdentity-wide request is spread. */
-export const identityRenewSpreadMs = 2 * 60_000;
+const identityRenewSpreadMs = 2 * 60_000;
 
 function requestedAt(
   source: { annotations?: Record<string, string> } | undefined,

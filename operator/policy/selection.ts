@@ -69,7 +69,7 @@ function createdMs(identity: IdentityCandidate): number {
 }
 
 /** compareSeniority orders MeshIdentities oldest first, then by name: the first one wins a pod. */
-export function compareSeniority(a: IdentityCandidate, b: IdentityCandidate): number {
+function compareSeniority(a: IdentityCandidate, b: IdentityCandidate): number {
   const d = createdMs(a) - createdMs(b);
   if (d !== 0) return d;
   return (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? "");

@@ -116,7 +116,7 @@ function container(v: unknown, path: string): V1Container {
 }
 
 /** decodePod copies the fields admission reads from an untrusted pod object. */
-export function decodePod(v: unknown, path = "request.object"): V1Pod {
+function decodePod(v: unknown, path = "request.object"): V1Pod {
   const o = object(v, path);
   const meta = optObject(o.metadata, `${path}.metadata`) ?? {};
   const spec = object(o.spec, `${path}.spec`);

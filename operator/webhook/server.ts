@@ -9,7 +9,7 @@ import type { Logger } from "../logger";
 import { admit, type AdmissionDeps } from "./admission";
 
 /** webhookPath is where the API server sends pod AdmissionReviews. */
-export const webhookPath = "/mutate-pods";
+const webhookPath = "/mutate-pods";
 
 /** maxBodyBytes bounds a request body (a pod object is far smaller). */
 const maxBodyBytes = 3 * 1024 * 1024;
