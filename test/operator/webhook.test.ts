@@ -3,63 +3,30 @@
  * certificate from its own CA, keeps the configuration's caBundle current, and the API server
  * returns injected pods with the volume, mounts and annotation.
  */
-import * as k8s from "@kubernetes/client-node";
-import * as https from "node:https";
-import { createNamespace, eventually, testKubeConfig, uniqueName } from "../support/kube";
-import { startOperator, waitReady, type OperatorProcess } from "../support/operator";
+import { createNamespace, eventually, testKubeConfig } from "../support/kube";
+import type { OperatorProcess } from "../support/operator";
+import { postRaw, startWebhookOperator, type WebhookOperator } from "../support/webhook";
 import { core, createIdentity, createPod } from "../support/meshid";
 
 jest.setTimeout(120_000);
 
 const kc = testKubeConfig();
-const admissionApi = kc.makeApiClient(k8s.AdmissionregistrationV1Api);
+let hook: WebhookOperator;
 let op: OperatorProcess;
-const configName = uniqueName("meshid-webhook-test");
 let injected: string;
 let plain: string;
 
 beforeAll(async () => {
-  op = await startOperator({ args: [`--webhook-config-name=${configName}`] });
-  await waitReady(op);
   injected = await createNamespace(kc, "inject", { "meshid.dev/injection": "enabled" });
   plain = await createNamespace(kc, "plain");
-  await admissionApi.createMutatingWebhookConfiguration({
-    metadata: { name: configName },
-    webhooks: [
-      {
-        name: "pods.meshid.dev",
-        clientConfig: { url: `https://127.0.0.1:${op.webhookPort}/mutate-pods` },
-        rules: [
-          { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] },
-        ],
-        namespaceSelector: {
-          matchExpressions: [
-            { key: "kubernetes.io/metadata.name", operator: "In", values: [injected, plain] },
-            { key: "meshid.dev/injection", operator: "In", values: ["enabled"] },
-          ],
-        },
-        sideEffects: "None",
-        admissionReviewVersions: ["v1"],
-        failurePolicy: "Fail",
-        timeoutSeconds: 5,
-      },
-    ],
-  });
-  // The operator fills in the caBundle; until then the API server cannot call the webhook.
-  await eventually(
-    async () => {
-      const { body } = await admissionApi.readMutatingWebhookConfiguration(configName);
-      expect(body.webhooks?.[0]?.clientConfig.caBundle).toBeTruthy();
-    },
-    { timeoutMs: 90_000 },
-  );
+  hook = await startWebhookOperator([injected, plain]);
+  op = hook.op;
   for (const ns of [injected, plain])
     await createIdentity(ns, "web", { selector: { matchLabels: { app: "web" } } });
 });
 
 afterAll(async () => {
-  await admissionApi.deleteMutatingWebhookConfiguration(configName).catch(() => undefined);
-  await op?.stop();
+  await hook?.stop();
 });
 
 describe("the admission webhook", () => {
@@ -118,25 +85,7 @@ describe("the admission webhook", () => {
   });
 
   it("answers a malformed AdmissionReview with 400 and keeps serving", async () => {
-    const post = (body: string) =>
-      new Promise<number>((resolve, reject) => {
-        const req = https.request(
-          {
-            host: "127.0.0.1",
-            port: op.webhookPort,
-            path: "/mutate-pods",
-            method: "POST",
-            rejectUnauthorized: false,
-            headers: { "Content-Type": "application/json" },
-          },
-          (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-          },
-        );
-        req.on("error", reject);
-        req.end(body);
-      });
+    const post = async (body: string) => (await postRaw(op.webhookPort, body)).status;
     expect(await post("{not json")).toBe(400);
     expect(await post(JSON.stringify({ kind: "AdmissionReview" }))).toBe(400);
     expect(await op.readyz()).toBe(200);
