@@ -36,6 +36,25 @@ export function injectionSecretName(pod: V1Pod, token: string): string {
 }
 
 /**
+ * environmentRefusal says why a container (ephemeral ones included) may not start: it reads a
+ * Secret meshid gives out to pods through its environment (env secretKeyRef or envFrom secretRef).
+ */
+export function environmentRefusal(pod: V1Pod): string | undefined {
+  for (const kind of ["initContainers", "containers", "ephemeralContainers"] as const) {
+    for (const c of pod.spec?.[kind] ?? []) {
+      const names = [
+        ...(c.env ?? []).map((e) => e.valueFrom?.secretKeyRef?.name),
+        ...(c.envFrom ?? []).map((e) => e.secretRef?.name),
+      ].filter((n): n is string => typeof n === "string");
+      const reserved = names.find(isReservedSecretName);
+      if (reserved !== undefined)
+        return `container "${c.name}" reads Secret "${reserved}" into its environment; Secrets named meshid-* and meshid.* hold pod identities and only meshid mounts them`;
+    }
+  }
+  return undefined;
+}
+
+/**
  * refusalReason says why a pod must not be admitted in an injection-enabled namespace, or
  * undefined. meshid alone binds a pod to its identity Secret: a pod that brings meshid's volume,
  * its annotation, or any volume of a Secret name meshid gives out could point itself at another
@@ -55,6 +74,8 @@ export function refusalReason(pod: V1Pod): string | undefined {
   }
   if (pod.metadata?.annotations?.[annotations.secret] !== undefined)
     return `the pod sets annotation ${annotations.secret}, which meshid sets; remove it`;
+  const env = environmentRefusal(pod);
+  if (env !== undefined) return env;
   for (const kind of ["initContainers", "containers"] as const) {
     const c = (pod.spec?.[kind] ?? []).find((c) =>
       (c.volumeMounts ?? []).some((m) => m.mountPath.replace(/\/+$/, "") === mountPath),

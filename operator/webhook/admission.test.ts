@@ -148,6 +148,37 @@ describe("admit", () => {
       ),
     ],
     [
+      "reads an identity Secret into a container's environment (envFrom)",
+      pod(
+        {},
+        {
+          containers: [
+            { name: "a", image: "i", envFrom: [{ secretRef: { name: "meshid-web-1" } }] },
+          ],
+        },
+      ),
+    ],
+    [
+      "reads one key of an identity Secret into an init container's environment",
+      pod(
+        {},
+        {
+          initContainers: [
+            {
+              name: "i",
+              image: "i",
+              env: [
+                {
+                  name: "K",
+                  valueFrom: { secretKeyRef: { name: "meshid.web-abcdefghij", key: "tls.key" } },
+                },
+              ],
+            },
+          ],
+        },
+      ),
+    ],
+    [
       "is not selected but mounts an identity Secret",
       pod(
         { labels: { app: "other" } },
@@ -164,6 +195,36 @@ describe("admit", () => {
     ).response;
     expect(response).toMatchObject({ allowed: false, uid: "u1", status: { code: 403 } });
     expect(response.status.message).toMatch(/^meshid refused the pod: /);
+    expect(patchOf(result)).toEqual([]);
+  });
+
+  it("refuses an ephemeral container that reads an identity Secret into its environment", () => {
+    const debug = pod(
+      {},
+      {
+        ephemeralContainers: [
+          { name: "dbg", image: "i", envFrom: [{ secretRef: { name: "meshid-web-1" } }] },
+        ],
+      },
+    );
+    const result = admit(
+      review(debug, { operation: "UPDATE", subResource: "ephemeralcontainers" }),
+      deps,
+    );
+    const response = (
+      result.body as { response: { allowed: boolean; status?: { message: string } } }
+    ).response;
+    expect(response.allowed).toBe(false);
+    expect(response.status?.message).toMatch(/container "dbg" reads Secret "meshid-web-1"/);
+  });
+
+  it("lets an ephemeral container in that reads no identity Secret, and changes nothing", () => {
+    const debug = pod({}, { ephemeralContainers: [{ name: "dbg", image: "i" }] });
+    const result = admit(
+      review(debug, { operation: "UPDATE", subResource: "ephemeralcontainers" }),
+      deps,
+    );
+    expect((result.body as { response: { allowed: boolean } }).response.allowed).toBe(true);
     expect(patchOf(result)).toEqual([]);
   });
 

@@ -6,6 +6,7 @@
  */
 import type { MeshIdentity } from "../../api/v1alpha1/types";
 import {
+  environmentRefusal,
   injectionPatch,
   injectionSecretName,
   refusalReason,
@@ -66,7 +67,9 @@ export function admit(body: unknown, deps: AdmissionDeps): AdmissionResult {
   if (!pod) return answer({ allowed: true });
   const namespace = req.namespace || pod.metadata?.namespace || "";
   const podName = pod.metadata?.name || `${pod.metadata?.generateName ?? ""}*`;
-  const refusal = refusalReason(pod);
+  // An ephemeral container added to a running pod is only checked, never injected.
+  const refusal =
+    req.subResource === "ephemeralcontainers" ? environmentRefusal(pod) : refusalReason(pod);
   if (refusal !== undefined) {
     const message = `meshid refused the pod: ${refusal}`;
     return {
@@ -75,7 +78,7 @@ export function admit(body: unknown, deps: AdmissionDeps): AdmissionResult {
     };
   }
   const identity = shouldInject(pod, namespace, deps.identities(namespace));
-  if (!identity) return answer({ allowed: true });
+  if (!identity || req.subResource !== "") return answer({ allowed: true });
   const secret = injectionSecretName(pod, deps.randomToken());
   const patch = injectionPatch(pod, secret);
   return {

@@ -21,7 +21,9 @@ export interface AdmissionRequest {
   operation: string;
   namespace: string;
   dryRun: boolean;
-  /** pod is the sanitized pod, decoded only for Pod CREATE requests. */
+  /** subResource is e.g. "ephemeralcontainers", or "" for the pod itself. */
+  subResource: string;
+  /** pod is the sanitized pod, decoded for Pod CREATE and ephemeral-container UPDATE requests. */
   pod?: V1Pod;
 }
 
@@ -99,9 +101,38 @@ function volume(v: unknown, path: string): V1Volume {
   return out;
 }
 
+/** secretRefs reads the Secret names a container's environment draws on. */
+function environment(o: Json, path: string): Pick<V1Container, "env" | "envFrom"> {
+  const out: Pick<V1Container, "env" | "envFrom"> = {};
+  const env = optArray(o.env, `${path}.env`);
+  if (env)
+    out.env = env.map((e, i) => {
+      const entry = object(e, `${path}.env[${i}]`);
+      const from = optObject(entry.valueFrom, `${path}.env[${i}].valueFrom`);
+      const ref = optObject(from?.secretKeyRef, `${path}.env[${i}].valueFrom.secretKeyRef`);
+      const name = optStr(ref?.name, `${path}.env[${i}].valueFrom.secretKeyRef.name`);
+      return {
+        name: optStr(entry.name, `${path}.env[${i}].name`) ?? "",
+        ...(ref ? { valueFrom: { secretKeyRef: { name: name ?? "", key: "" } } } : {}),
+      };
+    });
+  const envFrom = optArray(o.envFrom, `${path}.envFrom`);
+  if (envFrom)
+    out.envFrom = envFrom.map((e, i) => {
+      const entry = object(e, `${path}.envFrom[${i}]`);
+      const ref = optObject(entry.secretRef, `${path}.envFrom[${i}].secretRef`);
+      const name = optStr(ref?.name, `${path}.envFrom[${i}].secretRef.name`);
+      return ref ? { secretRef: { name: name ?? "" } } : {};
+    });
+  return out;
+}
+
 function container(v: unknown, path: string): V1Container {
   const o = object(v, path);
-  const out: V1Container = { name: optStr(o.name, `${path}.name`) ?? "" };
+  const out: V1Container = {
+    name: optStr(o.name, `${path}.name`) ?? "",
+    ...environment(o, path),
+  };
   const mounts = optArray(o.volumeMounts, `${path}.volumeMounts`);
   if (mounts) {
     out.volumeMounts = mounts.map((m, i) => {
@@ -123,6 +154,7 @@ function decodePod(v: unknown, path = "request.object"): V1Pod {
   const containers = array(spec.containers, `${path}.spec.containers`);
   if (containers.length === 0) throw new DecodeError(`${path}.spec.containers is empty`);
   const initContainers = optArray(spec.initContainers, `${path}.spec.initContainers`);
+  const ephemeral = optArray(spec.ephemeralContainers, `${path}.spec.ephemeralContainers`);
   const volumes = optArray(spec.volumes, `${path}.spec.volumes`);
   const name = optStr(meta.name, `${path}.metadata.name`);
   const generateName = optStr(meta.generateName, `${path}.metadata.generateName`);
@@ -153,13 +185,21 @@ function decodePod(v: unknown, path = "request.object"): V1Pod {
       ...(volumes
         ? { volumes: volumes.map((v, i) => volume(v, `${path}.spec.volumes[${i}]`)) }
         : {}),
+      ...(ephemeral
+        ? {
+            ephemeralContainers: ephemeral.map((c, i) =>
+              container(c, `${path}.spec.ephemeralContainers[${i}]`),
+            ),
+          }
+        : {}),
     },
   };
 }
 
 /**
  * decodeAdmissionReview validates an AdmissionReview (admission.k8s.io/v1) and returns its
- * request; the pod is decoded for Pod CREATE requests only, the one kind the webhook changes.
+ * request; the pod is decoded for Pod CREATE (injection and refusal) and for an UPDATE of its
+ * ephemeral containers (`kubectl debug`, refusal only).
  */
 export function decodeAdmissionReview(body: unknown): AdmissionRequest {
   const review = object(body, "the body");
@@ -173,7 +213,11 @@ export function decodeAdmissionReview(body: unknown): AdmissionRequest {
   const namespace = optStr(req.namespace, "request.namespace") ?? "";
   if (req.dryRun !== undefined && req.dryRun !== null && typeof req.dryRun !== "boolean")
     throw new DecodeError("request.dryRun must be a boolean");
-  const out: AdmissionRequest = { uid, kind, operation, namespace, dryRun: req.dryRun === true };
-  if (kind === "Pod" && operation === "CREATE") out.pod = decodePod(req.object);
+  const subResource = optStr(req.subResource, "request.subResource") ?? "";
+  const dryRun = req.dryRun === true;
+  const out: AdmissionRequest = { uid, kind, operation, namespace, dryRun, subResource };
+  const creating = operation === "CREATE" && subResource === "";
+  const debugging = operation === "UPDATE" && subResource === "ephemeralcontainers";
+  if (kind === "Pod" && (creating || debugging)) out.pod = decodePod(req.object);
   return out;
 }

@@ -206,7 +206,7 @@ describe("the rendered installation", () => {
     expect(container.resources?.limits).toEqual({ cpu: "500m", memory: "384Mi" });
   });
 
-  it("sends the webhook only pod CREATEs from labelled namespaces, failing closed", () => {
+  it("sends the webhook only pod CREATEs and ephemeral-container UPDATEs from labelled namespaces, failing closed", () => {
     const [webhook, ...others] = one<V1MutatingWebhookConfiguration>(
       "MutatingWebhookConfiguration",
       "meshid",
@@ -217,6 +217,12 @@ describe("the rendered installation", () => {
       clientConfig: { service: { name: "meshid-webhook", path: "/mutate-pods", port: 443 } },
       rules: [
         { operations: ["CREATE"], apiGroups: [""], apiVersions: ["v1"], resources: ["pods"] },
+        {
+          operations: ["UPDATE"],
+          apiGroups: [""],
+          apiVersions: ["v1"],
+          resources: ["pods/ephemeralcontainers"],
+        },
       ],
       namespaceSelector: {
         matchLabels: { "meshid.dev/injection": "enabled" },

@@ -125,6 +125,18 @@ describe("in a namespace with injection enabled", () => {
       }),
     ],
     [
+      "reads the victim's Secret into its environment",
+      (secret) => ({
+        metadata: { name: "thief-5", labels: { app: "other" } },
+        spec: {
+          ...thiefSpec(),
+          containers: [
+            { name: "app", image: "meshid-test-app", envFrom: [{ secretRef: { name: secret } }] },
+          ],
+        },
+      }),
+    ],
+    [
       "sets only the annotation naming the victim's Secret",
       (secret) => ({
         metadata: {
@@ -172,6 +184,28 @@ describe("in a namespace with injection enabled", () => {
     const deleted = Date.now();
     await core.deleteNamespacedPod("thief-annotate", injected);
     await settled(injected, "thief-annotate", deleted, "Pod is gone or finished");
+    expect(await identityOf(injected, v.secret)).toEqual(before);
+  });
+
+  it("refuses an ephemeral container (kubectl debug) that reads another pod's Secret", async () => {
+    const v = await victim(injected, "victim-debug");
+    const before = await identityOf(injected, v.secret);
+    const { body: thief } = await core.createNamespacedPod(injected, {
+      metadata: { name: "thief-debug", labels: { app: "other" } },
+      spec: thiefSpec(),
+    });
+    thief.spec!.ephemeralContainers = [
+      { name: "dbg", image: "meshid-test-app", envFrom: [{ secretRef: { name: v.secret } }] },
+    ];
+    const message = await core
+      .replaceNamespacedPodEphemeralcontainers("thief-debug", injected, thief)
+      .then(() => "")
+      .catch(
+        (err: { body?: { message?: string } }) => err.body?.message ?? "refused without a message",
+      );
+    expect(message).toMatch(
+      /denied the request: meshid refused the pod: container "dbg" reads Secret/,
+    );
     expect(await identityOf(injected, v.secret)).toEqual(before);
   });
 

@@ -37,6 +37,12 @@ export async function startWebhookOperator(
         clientConfig: { url: `https://127.0.0.1:${op.webhookPort}/mutate-pods` },
         rules: [
           { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] },
+          {
+            apiGroups: [""],
+            apiVersions: ["v1"],
+            operations: ["UPDATE"],
+            resources: ["pods/ephemeralcontainers"],
+          },
         ],
         namespaceSelector: {
           matchExpressions: [
