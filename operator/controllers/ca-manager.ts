@@ -18,6 +18,7 @@ import { buildCaSecret } from "../kube/objects";
 import {
   bootstrapCa,
   bootstrapSecretData,
+  CaPairMismatchError,
   checkCaPair,
   decodeCaSecretData,
   loadSigningCa,
@@ -127,7 +128,9 @@ export class CaManager {
     try {
       const secret = await this.loadOrBootstrap();
       const version = secret.metadata?.resourceVersion;
-      if (!this.current.ready || version !== this.loadedVersion) {
+      // A CA that expires while loaded is loaded again, so its expiry is reported, not hit.
+      const expired = this.current.ready && this.deps.clock.now() >= this.current.ca.notAfter;
+      if (!this.current.ready || version !== this.loadedVersion || expired) {
         const ca = await this.load(secret);
         const changed = !this.current.ready || this.current.ca.fingerprint !== ca.fingerprint;
         this.loadedVersion = version;
@@ -220,7 +223,16 @@ export class CaManager {
     const versions = `${intermediate.metadata?.resourceVersion}/${root.metadata?.resourceVersion}`;
     if (this.checkedPair === versions) return;
     const { namespace, caSecret, rootCaSecret } = this.deps.config;
-    checkCaPair(decodeCaSecretData(root.data), decodeCaSecretData(intermediate.data), {
+    let rootPems;
+    try {
+      rootPems = decodeCaSecretData(root.data);
+    } catch (err) {
+      // Name the root Secret: the fault is there, not in the intermediate the Event is about.
+      throw new CaPairMismatchError(
+        `the root CA Secret ${namespace}/${rootCaSecret} is unreadable: ${errorText(err)}`,
+      );
+    }
+    checkCaPair(rootPems, decodeCaSecretData(intermediate.data), {
       root: `${namespace}/${rootCaSecret}`,
       intermediate: `${namespace}/${caSecret}`,
     });

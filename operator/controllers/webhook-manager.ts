@@ -86,6 +86,8 @@ export class WebhookManager {
         jitter: 0,
       });
       const cert = { certChainPem: leaf.certChainPem, keyPem };
+      // stop() may have run while the certificate was being issued: never start serving then.
+      if (this.stopped) return;
       if (this.server.serving) {
         this.server.setCertificate(cert);
       } else {
