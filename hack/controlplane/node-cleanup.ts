@@ -55,7 +55,10 @@ function podNetns(state: NodeState): string[] {
         Spec?: { linux?: { namespaces?: { type: string; path?: string }[] } };
       };
       for (const ns of info.Spec?.linux?.namespaces ?? []) {
-        if (ns.type === "network" && ns.path?.startsWith("/var/run/netns/")) paths.add(ns.path);
+        // /var/run is /run: mountinfo names the mount by its real path.
+        if (ns.type === "network" && ns.path?.startsWith("/var/run/netns/")) {
+          paths.add(ns.path.replace(/^\/var\/run\//, "/run/"));
+        }
       }
     } catch {
       // a container without a readable spec has no namespace of ours to remove
@@ -68,9 +71,13 @@ function podNetns(state: NodeState): string[] {
 function kubepodsCgroups(): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name));
+    let entries: import("node:fs").Dirent[] = [];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return; // removed meanwhile
     }
+    for (const e of entries) if (e.isDirectory()) walk(join(d, e.name));
     out.push(d);
   };
   for (const h of readdirSync("/sys/fs/cgroup")) {
@@ -80,12 +87,21 @@ function kubepodsCgroups(): string[] {
   return out;
 }
 
+/** readProcs lists a cgroup's processes; none when the cgroup went away meanwhile. */
+function readProcs(cgroup: string): string[] {
+  try {
+    return readFileSync(join(cgroup, "cgroup.procs"), "utf8").split("\n").filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
 /** killPods SIGKILLs every process in the kubepods cgroups: the node's containers and sandboxes. */
 async function killPods(): Promise<void> {
   for (let attempt = 0; attempt < 50; attempt++) {
     let any = false;
     for (const d of kubepodsCgroups()) {
-      for (const pid of readFileSync(join(d, "cgroup.procs"), "utf8").split("\n").filter(Boolean)) {
+      for (const pid of readProcs(d)) {
         any = true;
         try {
           process.kill(Number(pid), "SIGKILL");
@@ -125,6 +141,36 @@ function mountsUnder(dir: string): string[] {
 }
 
 /**
+ * removeKubeletChains removes the iptables chains the kubelet makes (kube-proxy --cleanup
+ * removes its own): KUBE-FIREWALL, which drops non-local traffic to 127.0.0.0/8, with its jumps
+ * from INPUT and OUTPUT, and the KUBE-KUBELET-CANARY and KUBE-IPTABLES-HINT markers.
+ */
+function removeKubeletChains(): void {
+  const chains: [string, string, string[]][] = [
+    ["filter", "KUBE-FIREWALL", ["INPUT", "OUTPUT"]],
+    ["filter", "KUBE-KUBELET-CANARY", []],
+    ["nat", "KUBE-KUBELET-CANARY", []],
+    ["mangle", "KUBE-KUBELET-CANARY", []],
+    ["mangle", "KUBE-IPTABLES-HINT", []],
+  ];
+  for (const cmd of ["iptables", "ip6tables"]) {
+    for (const [table, chain, from] of chains) {
+      for (const parent of from) {
+        for (let i = 0; i < 10; i++) {
+          try {
+            execFileSync(cmd, ["-w", "-t", table, "-D", parent, "-j", chain], { stdio: "ignore" });
+          } catch {
+            break;
+          }
+        }
+      }
+      run(cmd, ["-w", "-t", table, "-F", chain]);
+      run(cmd, ["-w", "-t", table, "-X", chain]);
+    }
+  }
+}
+
+/**
  * stopNode stops the node recorded in `state` and removes what it left on the machine. Safe to
  * call on a node that is partly or wholly gone already. Returns what it removed, for the log.
  */
@@ -155,11 +201,17 @@ export async function stopNode(state: NodeState): Promise<string[]> {
   }
   const proxy = join(state.nodeBinDir, "kube-proxy");
   if (existsSync(proxy)) run(proxy, ["--cleanup"]);
+  removeKubeletChains();
   for (const m of [...netns, ...mountsUnder(state.dir)]) {
-    if (mountsUnder(m).length === 0) continue;
-    run("umount", ["-l", m]);
+    if (mountsUnder(m).length > 0) run("umount", ["-l", m]);
   }
-  for (const ns of netns) rmSync(ns, { force: true });
+  for (const ns of netns) {
+    try {
+      rmSync(ns, { force: true });
+    } catch (err) {
+      done.push(`could not remove ${ns}: ${(err as Error).message}`);
+    }
+  }
   if (netns.length > 0) done.push(`removed ${netns.length} pod network namespaces`);
   const cgroups = kubepodsCgroups();
   for (const d of cgroups) {

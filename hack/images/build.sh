@@ -79,7 +79,7 @@ node_runtime() {
   node_bin=$(readlink -f "$(command -v node)") || fail "node is not installed"
   mkdir -p "$1/usr/local/bin"
   cp "$node_bin" "$1/usr/local/bin/node"
-  for lib in $(ldd "$node_bin" | awk '/=> \// {print $3} /^\s*\/.*ld-linux/ {print $1}'); do
+  for lib in $(ldd "$node_bin" | awk '/=> \// {print $3} /^[ \t]*\/.*ld-linux/ {print $1}'); do
     mkdir -p "$1$(dirname "$lib")"
     cp -L "$lib" "$1$lib"
   done
@@ -105,6 +105,11 @@ build_operator() {
   cp "$root/package.json" "$r/app/"
   cp -r "$modules/node_modules" "$r/app/node_modules"
   cp -r "$root/dist/api" "$root/dist/operator" "$r/app/dist/"
+  # The runtime must start from the image's own files alone (no library from this machine).
+  if [ "$(id -u)" = 0 ]; then
+    env -i chroot "$r" /usr/local/bin/node -e 'require("/app/dist/operator/config.js")' >&2 ||
+      fail "node does not start inside the operator image's filesystem"
+  fi
   # Files stay root-owned and read-only to user 65532, as in the Dockerfile's final stage.
   chmod -R go-w "$r"
   chmod 1777 "$r/tmp"
