@@ -10,7 +10,7 @@
  * MESHID_CLUSTER_DIR sets the working directory (default .tmp/cluster in the repository);
  * MESHID_NODE=0 starts the control plane alone.
  */
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startCluster } from "./cluster";
 import { readState, stopFromState } from "./control-plane";
@@ -54,24 +54,7 @@ async function up(): Promise<void> {
   process.stdout.write(`${cp.kubeconfigPath}\n`);
 }
 
-/** stopDemoOperator stops the operator `make demo` started, if it still runs. */
-function stopDemoOperator(): void {
-  const pidFile = join(dir, "demo", "operator.pid");
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, "utf8").trim());
-  try {
-    if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("operator/main.ts")) {
-      process.kill(pid, "SIGTERM");
-      say(`demo operator (pid ${pid}) stopped`);
-    }
-  } catch {
-    // not running
-  }
-  rmSync(pidFile, { force: true });
-}
-
 async function down(): Promise<void> {
-  stopDemoOperator();
   const node = nodeState();
   if (node) {
     for (const line of await stopNode(node)) say(line);

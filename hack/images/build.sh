@@ -31,7 +31,7 @@ command -v go >/dev/null || fail "Go is not installed (need Go >= 1.24 on PATH)"
   fail "go build of hack/images failed (see above)"
 imgpack=$cache/bin/imgpack
 
-hash_of() { sha256sum "$@" | sha256sum | cut -c1-16; }
+hash_of() { cat "$@" | sha256sum | cut -c1-16; }
 
 # pack NAME TAG ROOTFS ARGS...: archive of ROOTFS as TAG, cached as NAME-<hash of its inputs>.
 pack() {
@@ -107,7 +107,7 @@ build_operator() {
   cp -r "$root/dist/api" "$root/dist/operator" "$r/app/dist/"
   # The runtime must start from the image's own files alone (no library from this machine).
   if [ "$(id -u)" = 0 ]; then
-    env -i chroot "$r" /usr/local/bin/node -e 'require("/app/dist/operator/config.js")' >&2 ||
+    env -i "$(command -v chroot)" "$r" /usr/local/bin/node -e 'require("/app/dist/operator/config.js")' >&2 ||
       fail "node does not start inside the operator image's filesystem"
   fi
   # Files stay root-owned and read-only to user 65532, as in the Dockerfile's final stage.

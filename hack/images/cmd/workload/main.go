@@ -26,7 +26,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -53,7 +55,11 @@ func main() {
 	peer := flag.String("peer", "", "host:port to dial (empty: do not dial)")
 	peerID := flag.String("peer-id", "", "SPIFFE ID the peer must present (default: this workload's own)")
 	interval := flag.Duration("interval", 2*time.Second, "time between dials and between identity checks")
+	list := flag.String("ls", "", "list the files of this directory (mode, owner, size) and exit: the image has no shell")
 	flag.Parse()
+	if *list != "" {
+		os.Exit(listFiles(*list))
+	}
 
 	w := &workload{dir: *dir, peerID: *peerID}
 	for {
@@ -78,6 +84,29 @@ func main() {
 		go w.dialLoop(*peer, *interval)
 	}
 	select {}
+}
+
+// listFiles prints each file of dir as `ls -lnL` would: mode, uid, gid, size, name. The
+// kubelet's Secret volumes hold symlinks into a timestamped directory; the targets are listed.
+func listFiles(dir string) int {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "..") {
+			continue
+		}
+		info, err := os.Stat(filepath.Join(dir, e.Name()))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		st := info.Sys().(*syscall.Stat_t)
+		fmt.Printf("%s %5d %5d %6d %s\n", info.Mode().String(), st.Uid, st.Gid, info.Size(), e.Name())
+	}
+	return 0
 }
 
 func (w *workload) logf(format string, args ...any) {
