@@ -5,8 +5,8 @@
 // chain against the mounted trust bundle (ca.crt) and its SPIFFE ID against -peer-id (by default
 // its own ID: replicas of one workload talk to each other). Every handshake gives one log line:
 //
-//	handshake side=client peer=spiffe://... own_serial=... result=ok
-//	handshake side=server peer= own_serial=... result=fail error="..."
+//	handshake side=client peer=spiffe://... peer_serial=... own_serial=... result=ok
+//	handshake side=server peer= peer_serial= own_serial=... result=fail error="..."
 //
 // It re-reads tls.crt, tls.key and ca.crt whenever their content changes (the kubelet swaps a
 // Secret volume's files atomically), logging "loaded identity serial=... not_after=...", so a
@@ -173,50 +173,52 @@ func spiffeID(c *x509.Certificate) string {
 	return ""
 }
 
+// peerInfo is what the log says about the other side of a handshake.
+type peerInfo struct{ id, serial string }
+
 // verifyPeer checks the peer's chain against the current trust bundle and its SPIFFE ID; it
-// returns the peer's ID, also on failure when the leaf could be parsed.
-func (w *workload) verifyPeer(raw [][]byte, usage x509.ExtKeyUsage) (string, error) {
+// records the peer's ID and serial, also on failure when the leaf could be parsed.
+func (w *workload) verifyPeer(raw [][]byte, usage x509.ExtKeyUsage, out *peerInfo) error {
 	if len(raw) == 0 {
-		return "", errors.New("peer sent no certificate")
+		return errors.New("peer sent no certificate")
 	}
 	certs := make([]*x509.Certificate, 0, len(raw))
 	for _, r := range raw {
 		c, err := x509.ParseCertificate(r)
 		if err != nil {
-			return "", err
+			return err
 		}
 		certs = append(certs, c)
 	}
 	peer := spiffeID(certs[0])
+	*out = peerInfo{id: peer, serial: hex.EncodeToString(certs[0].SerialNumber.Bytes())}
 	cur := w.current()
 	inter := x509.NewCertPool()
 	for _, c := range certs[1:] {
 		inter.AddCert(c)
 	}
 	if _, err := certs[0].Verify(x509.VerifyOptions{Roots: cur.roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{usage}}); err != nil {
-		return peer, err
+		return err
 	}
 	want := w.peerID
 	if want == "" {
 		want = cur.id
 	}
 	if peer != want {
-		return peer, fmt.Errorf("peer ID %q is not %q", peer, want)
+		return fmt.Errorf("peer ID %q is not %q", peer, want)
 	}
-	return peer, nil
+	return nil
 }
 
 // tlsConfig verifies peers itself (against the bundle loaded at handshake time, so a rotated
 // bundle applies at once) and presents the certificate loaded at handshake time.
-func (w *workload) tlsConfig(side string, peerOut *string) *tls.Config {
+func (w *workload) tlsConfig(side string, peerOut *peerInfo) *tls.Config {
 	usage := x509.ExtKeyUsageClientAuth
 	if side == "client" {
 		usage = x509.ExtKeyUsageServerAuth
 	}
 	verify := func(raw [][]byte, _ [][]*x509.Certificate) error {
-		id, err := w.verifyPeer(raw, usage)
-		*peerOut = id
-		return err
+		return w.verifyPeer(raw, usage, peerOut)
 	}
 	return &tls.Config{
 		MinVersion: tls.VersionTLS13,
@@ -232,13 +234,13 @@ func (w *workload) tlsConfig(side string, peerOut *string) *tls.Config {
 	}
 }
 
-func (w *workload) logHandshake(side, peer string, err error) {
+func (w *workload) logHandshake(side string, peer peerInfo, err error) {
 	serial := w.current().serial
 	if err != nil {
-		w.logf("handshake side=%s peer=%s own_serial=%s result=fail error=%q", side, peer, serial, err.Error())
+		w.logf("handshake side=%s peer=%s peer_serial=%s own_serial=%s result=fail error=%q", side, peer.id, peer.serial, serial, err.Error())
 		return
 	}
-	w.logf("handshake side=%s peer=%s own_serial=%s result=ok", side, peer, serial)
+	w.logf("handshake side=%s peer=%s peer_serial=%s own_serial=%s result=ok", side, peer.id, peer.serial, serial)
 }
 
 func (w *workload) serve(addr string) {
@@ -255,7 +257,7 @@ func (w *workload) serve(addr string) {
 		}
 		go func() {
 			defer c.Close()
-			var peer string
+			var peer peerInfo
 			tc := tls.Server(c, w.tlsConfig("server", &peer))
 			_ = tc.SetDeadline(time.Now().Add(5 * time.Second))
 			err := tc.Handshake()
@@ -269,7 +271,7 @@ func (w *workload) serve(addr string) {
 
 func (w *workload) dialLoop(addr string, interval time.Duration) {
 	for {
-		var peer string
+		var peer peerInfo
 		c, err := net.DialTimeout("tcp", addr, 3*time.Second)
 		if err != nil {
 			w.logf("dial %s: %v", addr, err)
