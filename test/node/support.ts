@@ -133,8 +133,7 @@ export interface Handshake {
 
 /** handshakes parses the workload's handshake lines. */
 export function handshakes(lines: string[]): Handshake[] {
-  const re =
-    /handshake side=(\S+) peer=(\S*) peer_serial=(\S*) own_serial=(\S+) result=(ok|fail)/;
+  const re = /handshake side=(\S+) peer=(\S*) peer_serial=(\S*) own_serial=(\S+) result=(ok|fail)/;
   return lines.flatMap((l) => {
     const m = re.exec(l);
     return m
