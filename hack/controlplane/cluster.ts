@@ -5,7 +5,13 @@
 import { LocalControlPlane } from "./control-plane";
 import { defaultRouteAddress, installNodeDeps } from "./host";
 import { LocalNode } from "./node";
-import { buildImages, repoRoot, resolveNodeTestbin, resolveTestbin, type NodeImage } from "./testbin";
+import {
+  buildImages,
+  repoRoot,
+  resolveNodeTestbin,
+  resolveTestbin,
+  type NodeImage,
+} from "./testbin";
 
 /** NODE_NAME is the local node's name. */
 export const NODE_NAME = "meshid-node";

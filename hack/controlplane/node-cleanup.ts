@@ -47,7 +47,8 @@ function sleep(ms: number): Promise<void> {
 
 /** podNetns lists the network namespaces containerd made for the node's pod sandboxes. */
 function podNetns(state: NodeState): string[] {
-  const ctr = (...a: string[]) => run("ctr", ["--address", state.containerdSocket, "-n", "k8s.io", ...a]);
+  const ctr = (...a: string[]) =>
+    run("ctr", ["--address", state.containerdSocket, "-n", "k8s.io", ...a]);
   const paths = new Set<string>();
   for (const id of ctr("containers", "ls", "-q").split("\n").filter(Boolean)) {
     try {
@@ -71,7 +72,7 @@ function podNetns(state: NodeState): string[] {
 function kubepodsCgroups(): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
-    let entries: import("node:fs").Dirent[] = [];
+    let entries: import("node:fs").Dirent[];
     try {
       entries = readdirSync(d, { withFileTypes: true });
     } catch {

@@ -124,7 +124,11 @@ export function renderKubeletConfig(s: KubeletSettings): string {
       podLogsDirectory: s.paths.podLogs,
       imageGCHighThresholdPercent: 100,
       imageGCLowThresholdPercent: 99,
-      evictionHard: { "memory.available": "1Mi", "nodefs.available": "1%", "imagefs.available": "1%" },
+      evictionHard: {
+        "memory.available": "1Mi",
+        "nodefs.available": "1%",
+        "imagefs.available": "1%",
+      },
       syncFrequency: "10s",
       resolvConf: "/etc/resolv.conf",
       serializeImagePulls: false,

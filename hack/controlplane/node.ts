@@ -34,7 +34,12 @@ export interface NodeOptions {
 }
 
 /** Machine-wide paths the kubelet and CNI use whatever their configuration says. */
-const MACHINE_PATHS = ["/var/lib/kubelet", "/var/lib/cni", "/var/log/containers", "/run/containerd"];
+const MACHINE_PATHS = [
+  "/var/lib/kubelet",
+  "/var/lib/cni",
+  "/var/log/containers",
+  "/run/containerd",
+];
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -148,7 +153,9 @@ export class LocalNode {
     const containerd = this.spawn("containerd", which("containerd")!, [
       `--config=${join(this.dir, "containerd.toml")}`,
     ]);
-    await this.waitFor(containerd, "containerd", async () => this.ctr(["version"]) !== undefined);
+    await this.waitFor(containerd, "containerd", () =>
+      Promise.resolve(this.ctr(["version"]) !== undefined),
+    );
     for (const image of this.opts.images) {
       const out = this.ctr(["images", "import", image]);
       if (out === undefined) throw new Error(`ctr could not import ${image}`);
@@ -226,7 +233,8 @@ export class LocalNode {
     const timeout = this.opts.readyTimeoutMs ?? 120_000;
     const deadline = Date.now() + timeout;
     while (Date.now() < deadline) {
-      if (!isRunning(p.pid, p.bin)) throw new Error(`${name} exited during start; see ${p.logFile}`);
+      if (!isRunning(p.pid, p.bin))
+        throw new Error(`${name} exited during start; see ${p.logFile}`);
       if (await ready().catch(() => false)) return;
       await sleep(250);
     }

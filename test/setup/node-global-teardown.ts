@@ -9,5 +9,6 @@ export default async function nodeGlobalTeardown(): Promise<void> {
     process.stderr.write(`[node cluster] ${line}\n`);
   }
   globalThis.__meshidNodeCluster = undefined;
-  if (!process.env.MESHID_KEEP_TEST_CLUSTER) rmSync(cluster.cp.dir, { recursive: true, force: true });
+  if (!process.env.MESHID_KEEP_TEST_CLUSTER)
+    rmSync(cluster.cp.dir, { recursive: true, force: true });
 }
