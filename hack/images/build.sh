@@ -41,6 +41,8 @@ pack() {
   if [ ! -f "$out" ]; then
     step "packing $tag"
     "$imgpack" -root "$rootfs" -tag "$tag" -o "$out.partial" "$@" || fail "imgpack $tag failed"
+    # One archive per image is enough: an older build is never imported again.
+    rm -f "$cache/$name-"*.tar
     mv "$out.partial" "$out"
   fi
   echo "$out"
@@ -91,11 +93,13 @@ build_operator() {
   modules="$cache/node-modules-$(hash_of "$root/package-lock.json" "$root/package.json")"
   if [ ! -d "$modules/node_modules" ]; then
     step "installing production node_modules (npm ci --omit=dev)"
-    rm -rf "$modules.partial" && mkdir -p "$modules.partial"
-    cp "$root/package.json" "$root/package-lock.json" "$modules.partial/"
-    (cd "$modules.partial" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund >&2) ||
+    local partial="$cache/partial-modules"
+    rm -rf "$partial" && mkdir -p "$partial"
+    cp "$root/package.json" "$root/package-lock.json" "$partial/"
+    (cd "$partial" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund >&2) ||
       fail "npm ci --omit=dev failed"
-    rm -rf "$modules" && mv "$modules.partial" "$modules"
+    # Only the current lock file's dependencies are kept.
+    rm -rf "$cache"/node-modules-* && mv "$partial" "$modules"
   fi
   step "compiling the operator (npm run build)"
   (cd "$root" && rm -rf dist && npm run --silent build >&2) || fail "npm run build failed"
