@@ -55,7 +55,7 @@ spec:
     matchLabels: {app: payments}
   serviceAccountName: payments
   dnsNames: [payments.$ns.svc]
-  # Short, so the demo sees a scheduled renewal: each certificate renews after about a minute.
+  # Short, so the demo sees a scheduled renewal: each certificate renews within a minute.
   duration: 10m
   renewBefore: 9m
 ---
@@ -109,7 +109,7 @@ done
 step "kubectl get mid -n $ns"
 kubectl -n "$ns" get mid
 
-step "Renewal: each certificate lives 10m and renews 9m before expiry, about a minute after issuance"
+step "Renewal: each certificate lives 10m and renews 9m before expiry (less up to 10% jitter), within a minute of issuance"
 declare -A before
 for p in $pods; do
   before[$p]=$(kubectl -n "$ns" logs "$p" | grep -c 'loaded identity' || true)
