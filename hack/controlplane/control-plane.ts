@@ -10,7 +10,7 @@ import { createServer } from "node:net";
 import * as https from "node:https";
 import * as http from "node:http";
 import { makeControlPlaneCerts, type ControlPlaneCerts, type PemPair } from "./certs";
-import { startProcess, stopProcess, isRunning, type ManagedProcess } from "./process";
+import { isRunning, startProcess, stopProcess, waitReady, type ManagedProcess } from "./process";
 
 /** ControlPlaneOptions configures one local control plane. */
 export interface ControlPlaneOptions {
@@ -67,18 +67,6 @@ export async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function tail(file: string, lines = 15): string {
-  try {
-    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-  } catch {
-    return "(no log)";
-  }
 }
 
 /** LocalControlPlane is a running etcd + kube-apiserver + kube-controller-manager. */
@@ -218,7 +206,7 @@ export class LocalControlPlane {
       "--unsafe-no-fsync=true",
       "--log-level=warn",
     ]);
-    await this.waitFor(p, "etcd", async () => {
+    await this.waitFor(p, async () => {
       const body = await httpGet(`${client}/health`);
       return body !== undefined && body.includes('"health":"true"');
     });
@@ -266,7 +254,7 @@ export class LocalControlPlane {
       "--allow-privileged=true",
       "--profiling=false",
     ]);
-    await this.waitFor(p, "kube-apiserver", async () => (await this.apiGet("/readyz")) === "ok");
+    await this.waitFor(p, async () => (await this.apiGet("/readyz")) === "ok");
   }
 
   /** stopApiServer stops kube-apiserver only, to test how clients survive an outage. */
@@ -307,25 +295,8 @@ export class LocalControlPlane {
     ]);
   }
 
-  private async waitFor(
-    p: ManagedProcess,
-    name: string,
-    ready: () => Promise<boolean>,
-  ): Promise<void> {
-    const timeout = this.opts.readyTimeoutMs ?? 120_000;
-    const deadline = Date.now() + timeout;
-    while (Date.now() < deadline) {
-      if (!isRunning(p.pid, p.bin)) {
-        throw new Error(
-          `${name} exited during start; last lines of ${p.logFile}:\n${tail(p.logFile)}`,
-        );
-      }
-      if (await ready().catch(() => false)) return;
-      await sleep(250);
-    }
-    throw new Error(
-      `${name} not ready after ${timeout / 1000} s; last lines of ${p.logFile}:\n${tail(p.logFile)}`,
-    );
+  private waitFor(p: ManagedProcess, ready: () => Promise<boolean>): Promise<void> {
+    return waitReady(p, ready, this.opts.readyTimeoutMs ?? 120_000);
   }
 
   /** apiGet performs an authenticated GET against the API server and returns the body on 200. */

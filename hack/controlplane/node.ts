@@ -17,7 +17,7 @@ import {
   type NodePaths,
 } from "./node-config";
 import { NODE_LOCK, readNodeLock, stopNode, type NodeState } from "./node-cleanup";
-import { isRunning, startProcess, type ManagedProcess } from "./process";
+import { isRunning, startProcess, waitReady, type ManagedProcess } from "./process";
 
 /** NodeOptions configures the node. */
 export interface NodeOptions {
@@ -40,10 +40,6 @@ const MACHINE_PATHS = [
   "/var/log/containers",
   "/run/containerd",
 ];
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** LocalNode is a running node of a local control plane. */
 export class LocalNode {
@@ -153,9 +149,7 @@ export class LocalNode {
     const containerd = this.spawn("containerd", which("containerd")!, [
       `--config=${join(this.dir, "containerd.toml")}`,
     ]);
-    await this.waitFor(containerd, "containerd", () =>
-      Promise.resolve(this.ctr(["version"]) !== undefined),
-    );
+    await this.waitFor(containerd, () => Promise.resolve(this.ctr(["version"]) !== undefined));
     for (const image of this.opts.images) {
       const out = this.ctr(["images", "import", image]);
       if (out === undefined) throw new Error(`ctr could not import ${image}`);
@@ -199,7 +193,7 @@ export class LocalNode {
       `--hostname-override=${name}`,
       `--node-ip=${cp.nodeIp!}`,
     ]);
-    await this.waitFor(kubelet, "kubelet", async () => this.nodeReady());
+    await this.waitFor(kubelet, () => this.nodeReady());
     this.log(`node ${name} Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
 
@@ -225,20 +219,8 @@ export class LocalNode {
     return node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
   }
 
-  private async waitFor(
-    p: ManagedProcess,
-    name: string,
-    ready: () => Promise<boolean>,
-  ): Promise<void> {
-    const timeout = this.opts.readyTimeoutMs ?? 120_000;
-    const deadline = Date.now() + timeout;
-    while (Date.now() < deadline) {
-      if (!isRunning(p.pid, p.bin))
-        throw new Error(`${name} exited during start; see ${p.logFile}`);
-      if (await ready().catch(() => false)) return;
-      await sleep(250);
-    }
-    throw new Error(`${name} not ready after ${timeout / 1000} s; see ${p.logFile}`);
+  private waitFor(p: ManagedProcess, ready: () => Promise<boolean>): Promise<void> {
+    return waitReady(p, ready, this.opts.readyTimeoutMs ?? 120_000);
   }
 
   /** stop stops the node and removes what it left on the machine. */

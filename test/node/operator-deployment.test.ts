@@ -6,7 +6,7 @@
 import * as k8s from "@kubernetes/client-node";
 import { createNamespace, eventually, kubectl, testKubeConfig } from "../support/kube";
 import { createIdentity, createPod, managedSecrets } from "../support/meshid";
-import { installMeshid, OPERATOR_NAMESPACE } from "./support";
+import { installMeshid, OPERATOR_NAMESPACE, rolloutStatus } from "./support";
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -129,13 +129,6 @@ describe("the operator Deployment of manifests/default", () => {
     process.stderr.write(`leadership moved from ${leader} to ${next} in ${handover} ms\n`);
     await issuesForNewPod(ns, "web-2");
     // The Deployment replaces the deleted pod.
-    await kubectl([
-      "-n",
-      OPERATOR_NAMESPACE,
-      "rollout",
-      "status",
-      "deployment/meshid-operator",
-      "--timeout=60s",
-    ]);
+    await rolloutStatus(OPERATOR_NAMESPACE, "meshid-operator");
   }, 120_000);
 });

@@ -10,20 +10,25 @@ const repoRoot = join(__dirname, "..", "..");
 /** OPERATOR_NAMESPACE is where manifests/default installs the operator. */
 export const OPERATOR_NAMESPACE = "meshid-system";
 
+/** rolloutStatus waits until a Deployment's rollout has finished. */
+export async function rolloutStatus(namespace: string, deployment: string): Promise<void> {
+  await kubectl([
+    "-n",
+    namespace,
+    "rollout",
+    "status",
+    `deployment/${deployment}`,
+    "--timeout=60s",
+  ]);
+}
+
 /**
  * installMeshid installs meshid with `kubectl apply -k manifests/default` (idempotent) and waits
  * until the Deployment is available and the operator has written the webhook's caBundle.
  */
 export async function installMeshid(): Promise<void> {
   await kubectl(["apply", "-k", join(repoRoot, "manifests", "default")]);
-  await kubectl([
-    "-n",
-    OPERATOR_NAMESPACE,
-    "rollout",
-    "status",
-    "deployment/meshid-operator",
-    "--timeout=50s",
-  ]);
+  await rolloutStatus(OPERATOR_NAMESPACE, "meshid-operator");
   await eventually(
     async () => {
       const ca = await kubectl([

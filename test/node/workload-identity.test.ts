@@ -11,6 +11,7 @@ import {
   loadedSerials,
   podLog,
   podNames,
+  rolloutStatus,
   workloadManifest,
 } from "./support";
 
@@ -55,7 +56,7 @@ beforeAll(async () => {
     ["apply", "-f", "-"],
     workloadManifest({ namespace: ns, name: app, serviceAccount: app, replicas: 2, fsGroup }),
   );
-  await kubectl(["-n", ns, "rollout", "status", `deployment/${app}`, "--timeout=60s"]);
+  await rolloutStatus(ns, app);
   pods = await podNames(ns, app);
 }, 120_000);
 
@@ -178,7 +179,7 @@ describe("the workload's peer check", () => {
       `-peer-id=spiffe://cluster.local/ns/${ns}/sa/someone-else`,
     ];
     await kubectl(["apply", "-f", "-"], JSON.stringify(deployment));
-    await kubectl(["-n", ns, "rollout", "status", `deployment/${probe}`, "--timeout=60s"]);
+    await rolloutStatus(ns, probe);
     const [pod] = await podNames(ns, probe);
     await eventually(
       async () => {
