@@ -31,20 +31,31 @@ typecheck: deps ## Type-check everything, tests included
 lint: deps ## Run ESLint and check formatting with Prettier
 	npm run --silent lint
 
+.PHONY: nodebin
+nodebin: ## Build (or reuse from cache) kubelet, kube-scheduler and kube-proxy for the local node
+	@bash hack/testbin/build.sh node >/dev/null
+
+.PHONY: node-deps
+node-deps: ## Install containerd, runc, CNI plugins, iptables and conntrack where missing (root, apt)
+	@bash hack/node/install-deps.sh
+
 .PHONY: test
-test: deps testbin typecheck ## Run unit and integration tests (starts a local control plane)
+test: deps testbin nodebin node-deps typecheck ## Run unit and integration tests (starts local clusters, one with a node)
 	npx jest --ci
 
 .PHONY: test-unit
 test-unit: deps ## Run unit tests only (no control plane)
 	npx jest --ci --selectProjects unit
 
+# NODE=0 starts the control plane alone (no kubelet: pods stay Pending).
+NODE ?= 1
+
 .PHONY: cluster-up
-cluster-up: deps ## Start a local control plane and print its kubeconfig path
-	@$(TSX) hack/controlplane/cli.ts up
+cluster-up: deps ## Start a local cluster (control plane and a node; NODE=0: control plane alone) and print its kubeconfig path
+	@MESHID_NODE=$(NODE) $(TSX) hack/controlplane/cli.ts up
 
 .PHONY: cluster-down
-cluster-down: deps ## Stop the local control plane started by cluster-up
+cluster-down: deps ## Stop the local cluster started by cluster-up and remove what its node left
 	@$(TSX) hack/controlplane/cli.ts down
 
 .PHONY: demo

@@ -24,6 +24,8 @@ const shared = {
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join("|")})/)`],
   setupFiles: ["reflect-metadata"],
   testEnvironment: "node",
+  // Local clusters keep containerd's image layers under .tmp (a copy of package.json among them).
+  modulePathIgnorePatterns: ["<rootDir>/.tmp/", "<rootDir>/dist/"],
   testEnvironmentOptions: { globalsCleanup: "off" },
 };
 
@@ -41,8 +43,19 @@ module.exports = {
       ...shared,
       displayName: "integration",
       testMatch: ["<rootDir>/test/**/*.test.ts"],
+      testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/node/"],
       globalSetup: "<rootDir>/test/setup/global-setup.ts",
       globalTeardown: "<rootDir>/test/setup/global-teardown.ts",
+    },
+    // Tests with running pods: a second local cluster with a node (kubelet, containerd), on which
+    // meshid runs from its own image as manifests/default installs it. Needs root.
+    {
+      ...shared,
+      displayName: "node",
+      testMatch: ["<rootDir>/test/node/**/*.test.ts"],
+      setupFiles: [...shared.setupFiles, "<rootDir>/test/setup/node-env.ts"],
+      globalSetup: "<rootDir>/test/setup/node-global-setup.ts",
+      globalTeardown: "<rootDir>/test/setup/node-global-teardown.ts",
     },
   ],
 };

@@ -27,6 +27,31 @@ export interface ControlPlaneCerts {
   clientCa: PemPair;
   admin: PemPair;
   serviceAccount: { publicKey: string; privateKey: string };
+  /** Client certificates of the node's components, when the control plane has a node. */
+  node?: NodeCerts;
+}
+
+/**
+ * NodeCerts are the client certificates of the node's components, signed by the client CA:
+ * kubelet's node identity (checked by the Node authorizer and NodeRestriction), the API server's
+ * certificate for the kubelet API, and the scheduler's and kube-proxy's users, which the API
+ * server's bootstrap RBAC policy binds to their roles.
+ */
+export interface NodeCerts {
+  kubelet: PemPair;
+  apiserverKubeletClient: PemPair;
+  scheduler: PemPair;
+  proxy: PemPair;
+}
+
+/** CertOptions adds what a control plane with a node needs. */
+export interface CertOptions {
+  /** Extra IP SANs of the API server's serving certificate (node IP, the `kubernetes` Service IP). */
+  ips?: string[];
+  /** Extra DNS SANs of the API server's serving certificate. */
+  dnsNames?: string[];
+  /** The node's name: makes NodeCerts for it. */
+  nodeName?: string;
 }
 
 async function exportKey(key: CryptoKey): Promise<string> {
@@ -65,6 +90,7 @@ async function makeLeaf(
   issuer: { cert: x509.X509Certificate; keys: CryptoKeyPair },
   subject: string,
   usage: "server" | "client",
+  sans: { ips: string[]; dnsNames: string[] } = { ips: [], dnsNames: [] },
 ): Promise<PemPair> {
   const keys = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]);
   const extensions: x509.Extension[] = [
@@ -81,6 +107,8 @@ async function makeLeaf(
       new x509.SubjectAlternativeNameExtension([
         { type: "dns", value: "localhost" },
         { type: "ip", value: "127.0.0.1" },
+        ...sans.dnsNames.map((value) => ({ type: "dns" as const, value })),
+        ...sans.ips.map((value) => ({ type: "ip" as const, value })),
       ]),
     );
   }
@@ -105,14 +133,29 @@ function randomSerial(): string {
 }
 
 /** makeControlPlaneCerts creates a fresh set of control-plane credentials. */
-export async function makeControlPlaneCerts(): Promise<ControlPlaneCerts> {
+export async function makeControlPlaneCerts(opts: CertOptions = {}): Promise<ControlPlaneCerts> {
   const servingCa = await makeCa("meshid-testbed-serving-ca");
   const clientCa = await makeCa("meshid-testbed-client-ca");
-  const serving = await makeLeaf(servingCa, "CN=kube-apiserver", "server");
+  const serving = await makeLeaf(servingCa, "CN=kube-apiserver", "server", {
+    ips: opts.ips ?? [],
+    dnsNames: opts.dnsNames ?? [],
+  });
   const admin = await makeLeaf(clientCa, "CN=meshid-admin, O=system:masters", "client");
   const sa = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]);
   const saPublic = await crypto.subtle.exportKey("spki", sa.publicKey);
+  const client = (subject: string) => makeLeaf(clientCa, subject, "client");
+  const node: NodeCerts | undefined = opts.nodeName
+    ? {
+        kubelet: await client(`CN=system:node:${opts.nodeName}, O=system:nodes`),
+        apiserverKubeletClient: await client(
+          "CN=meshid-apiserver-kubelet-client, O=system:masters",
+        ),
+        scheduler: await client("CN=system:kube-scheduler"),
+        proxy: await client("CN=system:kube-proxy"),
+      }
+    : undefined;
   return {
+    ...(node ? { node } : {}),
     servingCa: servingCa.pair,
     serving,
     clientCa: clientCa.pair,

@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { createServer } from "node:net";
 import * as https from "node:https";
 import * as http from "node:http";
-import { makeControlPlaneCerts, type ControlPlaneCerts } from "./certs";
-import { startProcess, stopProcess, isRunning, type ManagedProcess } from "./process";
+import { makeControlPlaneCerts, type ControlPlaneCerts, type PemPair } from "./certs";
+import { isRunning, startProcess, stopProcess, waitReady, type ManagedProcess } from "./process";
 
 /** ControlPlaneOptions configures one local control plane. */
 export interface ControlPlaneOptions {
@@ -24,7 +24,28 @@ export interface ControlPlaneOptions {
   log?: (message: string) => void;
   /** How long to wait for each component to become ready. */
   readyTimeoutMs?: number;
+  /** Configure the API server and controllers for a node (hack/controlplane/node.ts). */
+  node?: NodeSettings;
 }
+
+/**
+ * NodeSettings turn the control plane into one a kubelet can join: the API server listens on the
+ * node's address too (pods reach it through the `kubernetes` Service), authorizes with
+ * Node,RBAC, admits with NodeRestriction and ServiceAccount (pods get tokens), calls kubelets
+ * with a client certificate, and reaches webhooks at their Services' endpoints; the controller
+ * manager also runs the workload, endpoint and root-CA controllers.
+ */
+export interface NodeSettings {
+  /** Node name (the kubelet's identity is system:node:<name>). */
+  name: string;
+  /** The node's IP: the machine's own address (kubelet refuses loopback). */
+  ip: string;
+}
+
+/** SERVICE_CIDR is the Service IP range; its first address is the `kubernetes` Service. */
+export const SERVICE_CIDR = "10.0.0.0/24";
+/** KUBERNETES_SERVICE_IP is the `kubernetes` Service's cluster IP. */
+export const KUBERNETES_SERVICE_IP = "10.0.0.1";
 
 /** ControlPlaneState is what `cluster-down` needs to find and stop the processes. */
 export interface ControlPlaneState {
@@ -46,18 +67,6 @@ export async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function tail(file: string, lines = 15): string {
-  try {
-    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-  } catch {
-    return "(no log)";
-  }
 }
 
 /** LocalControlPlane is a running etcd + kube-apiserver + kube-controller-manager. */
@@ -84,6 +93,11 @@ export class LocalControlPlane {
   /** dir is the working directory. */
   get dir(): string {
     return this.opts.dir;
+  }
+
+  /** nodeIp is the node's address when the control plane was started for a node. */
+  get nodeIp(): string | undefined {
+    return this.opts.node?.ip;
   }
 
   /** kubeconfigPath is the admin kubeconfig. */
@@ -120,7 +134,16 @@ export class LocalControlPlane {
   private async bootstrap(): Promise<void> {
     for (const d of ["", "logs", "pki", "etcd"]) mkdirSync(this.path(d), { recursive: true });
     const t0 = Date.now();
-    this.certs = await makeControlPlaneCerts();
+    const node = this.opts.node;
+    this.certs = await makeControlPlaneCerts(
+      node
+        ? {
+            ips: [node.ip, KUBERNETES_SERVICE_IP],
+            dnsNames: ["kubernetes", "kubernetes.default", "kubernetes.default.svc"],
+            nodeName: node.name,
+          }
+        : {},
+    );
     const files: Record<string, string> = {
       "serving-ca.crt": this.certs.servingCa.cert,
       "apiserver.crt": this.certs.serving.cert,
@@ -129,12 +152,23 @@ export class LocalControlPlane {
       "sa.pub": this.certs.serviceAccount.publicKey,
       "sa.key": this.certs.serviceAccount.privateKey,
     };
+    if (this.certs.node) {
+      const n = this.certs.node;
+      files["apiserver-kubelet-client.crt"] = n.apiserverKubeletClient.cert;
+      files["apiserver-kubelet-client.key"] = n.apiserverKubeletClient.key;
+    }
     for (const [name, content] of Object.entries(files)) {
       writeFileSync(this.path("pki", name), content, { mode: 0o600 });
     }
     this.etcdPort = await freePort();
     this.apiPort = await freePort();
-    this.writeKubeconfig();
+    this.writeKubeconfig(this.kubeconfigPath, this.certs.admin);
+    if (this.certs.node) {
+      const n = this.certs.node;
+      this.writeKubeconfig(this.path("kubelet.kubeconfig"), n.kubelet);
+      this.writeKubeconfig(this.path("scheduler.kubeconfig"), n.scheduler);
+      this.writeKubeconfig(this.path("proxy.kubeconfig"), n.proxy);
+    }
 
     await this.startEtcd();
     this.log(`etcd ready on 127.0.0.1:${this.etcdPort}`);
@@ -172,7 +206,7 @@ export class LocalControlPlane {
       "--unsafe-no-fsync=true",
       "--log-level=warn",
     ]);
-    await this.waitFor(p, "etcd", async () => {
+    await this.waitFor(p, async () => {
       const body = await httpGet(`${client}/health`);
       return body !== undefined && body.includes('"health":"true"');
     });
@@ -181,25 +215,46 @@ export class LocalControlPlane {
   /** startApiServer starts (or restarts, after stopApiServer) kube-apiserver on the same port. */
   async startApiServer(): Promise<void> {
     const pki = (f: string) => this.path("pki", f);
+    const node = this.opts.node;
+    const access = node
+      ? [
+          // Pods reach the API server through the `kubernetes` Service, whose endpoint is the
+          // node's address; kubectl and the tests keep using 127.0.0.1.
+          "--bind-address=0.0.0.0",
+          `--advertise-address=${node.ip}`,
+          "--endpoint-reconciler-type=lease",
+          "--authorization-mode=Node,RBAC",
+          "--enable-admission-plugins=NodeRestriction",
+          `--kubelet-client-certificate=${pki("apiserver-kubelet-client.crt")}`,
+          `--kubelet-client-key=${pki("apiserver-kubelet-client.key")}`,
+          // kubectl logs/exec: the node's name does not resolve, its InternalIP does.
+          "--kubelet-preferred-address-types=InternalIP",
+          // Webhooks and aggregated APIs are called at their Service's endpoints (pod IPs),
+          // so no Service proxy is needed between the API server and the operator's pods.
+          "--enable-aggregator-routing=true",
+        ]
+      : [
+          "--bind-address=127.0.0.1",
+          "--advertise-address=127.0.0.1",
+          "--endpoint-reconciler-type=none",
+          "--authorization-mode=RBAC",
+          "--disable-admission-plugins=ServiceAccount",
+        ];
     const p = this.spawn("kube-apiserver", [
       `--etcd-servers=http://127.0.0.1:${this.etcdPort}`,
       `--secure-port=${this.apiPort}`,
-      "--bind-address=127.0.0.1",
-      "--advertise-address=127.0.0.1",
-      "--endpoint-reconciler-type=none",
+      ...access,
       `--tls-cert-file=${pki("apiserver.crt")}`,
       `--tls-private-key-file=${pki("apiserver.key")}`,
       `--client-ca-file=${pki("client-ca.crt")}`,
       "--service-account-issuer=https://kubernetes.default.svc",
       `--service-account-key-file=${pki("sa.pub")}`,
       `--service-account-signing-key-file=${pki("sa.key")}`,
-      "--service-cluster-ip-range=10.0.0.0/24",
-      "--authorization-mode=RBAC",
-      "--disable-admission-plugins=ServiceAccount",
+      `--service-cluster-ip-range=${SERVICE_CIDR}`,
       "--allow-privileged=true",
       "--profiling=false",
     ]);
-    await this.waitFor(p, "kube-apiserver", async () => (await this.apiGet("/readyz")) === "ok");
+    await this.waitFor(p, async () => (await this.apiGet("/readyz")) === "ok");
   }
 
   /** stopApiServer stops kube-apiserver only, to test how clients survive an outage. */
@@ -210,36 +265,38 @@ export class LocalControlPlane {
   }
 
   private startControllerManager(): void {
+    const controllers = [
+      "garbage-collector-controller",
+      "namespace-controller",
+      "serviceaccount-controller",
+      "serviceaccount-token-controller",
+    ];
+    if (this.opts.node) {
+      controllers.push(
+        "deployment-controller",
+        "replicaset-controller",
+        "endpoints-controller",
+        "endpointslice-controller",
+        "disruption-controller",
+        // Lifts the not-ready taint a kubelet registers its node with, once it is Ready.
+        "node-lifecycle-controller",
+        // Publishes kube-root-ca.crt, which every service-account token volume projects.
+        "root-ca-certificate-publisher-controller",
+      );
+    }
     this.spawn("kube-controller-manager", [
       `--kubeconfig=${this.kubeconfigPath}`,
       "--leader-elect=false",
       "--secure-port=0",
-      "--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller",
+      `--controllers=${controllers.join(",")}`,
       `--service-account-private-key-file=${this.path("pki", "sa.key")}`,
       `--root-ca-file=${this.path("pki", "serving-ca.crt")}`,
       "--use-service-account-credentials=false",
     ]);
   }
 
-  private async waitFor(
-    p: ManagedProcess,
-    name: string,
-    ready: () => Promise<boolean>,
-  ): Promise<void> {
-    const timeout = this.opts.readyTimeoutMs ?? 120_000;
-    const deadline = Date.now() + timeout;
-    while (Date.now() < deadline) {
-      if (!isRunning(p.pid, p.bin)) {
-        throw new Error(
-          `${name} exited during start; last lines of ${p.logFile}:\n${tail(p.logFile)}`,
-        );
-      }
-      if (await ready().catch(() => false)) return;
-      await sleep(250);
-    }
-    throw new Error(
-      `${name} not ready after ${timeout / 1000} s; last lines of ${p.logFile}:\n${tail(p.logFile)}`,
-    );
+  private waitFor(p: ManagedProcess, ready: () => Promise<boolean>): Promise<void> {
+    return waitReady(p, ready, this.opts.readyTimeoutMs ?? 120_000);
   }
 
   /** apiGet performs an authenticated GET against the API server and returns the body on 200. */
@@ -267,7 +324,8 @@ export class LocalControlPlane {
     });
   }
 
-  private writeKubeconfig(): void {
+  /** writeKubeconfig writes a kubeconfig for one client certificate of this control plane. */
+  private writeKubeconfig(file: string, user: PemPair): void {
     const b64 = (s: string) => Buffer.from(s).toString("base64");
     const certs = this.certs!;
     const kubeconfig = [
@@ -281,15 +339,15 @@ export class LocalControlPlane {
       "users:",
       "- name: meshid-admin",
       "  user:",
-      `    client-certificate-data: ${b64(certs.admin.cert)}`,
-      `    client-key-data: ${b64(certs.admin.key)}`,
+      `    client-certificate-data: ${b64(user.cert)}`,
+      `    client-key-data: ${b64(user.key)}`,
       "contexts:",
       "- name: meshid-local",
       "  context: {cluster: meshid-local, user: meshid-admin}",
       "current-context: meshid-local",
       "",
     ].join("\n");
-    writeFileSync(this.kubeconfigPath, kubeconfig, { mode: 0o600 });
+    writeFileSync(file, kubeconfig, { mode: 0o600 });
   }
 
   private writeState(): void {

@@ -97,3 +97,35 @@ export async function stopProcess(p: ManagedProcess, graceMs = 10_000): Promise<
   }
   while (isRunning(p.pid, p.bin)) await sleep(50);
 }
+
+function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+/**
+ * waitReady polls `ready` until it holds, failing early with the end of the process's log when
+ * the process exits, and after `timeoutMs` otherwise.
+ */
+export async function waitReady(
+  p: ManagedProcess,
+  ready: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isRunning(p.pid, p.bin)) {
+      throw new Error(
+        `${p.name} exited during start; last lines of ${p.logFile}:\n${tail(p.logFile)}`,
+      );
+    }
+    if (await ready().catch(() => false)) return;
+    await sleep(250);
+  }
+  throw new Error(
+    `${p.name} not ready after ${timeoutMs / 1000} s; last lines of ${p.logFile}:\n${tail(p.logFile)}`,
+  );
+}
