@@ -39,6 +39,10 @@ test: deps testbin typecheck ## Run unit and integration tests (starts a local c
 test-unit: deps ## Run unit tests only (no control plane)
 	npx jest --ci --selectProjects unit
 
+.PHONY: argocd-health
+argocd-health: ## Run the Argo CD health check's health_test.yaml cases under gopher-lua
+	@cd hack/argocd-lua && GOTOOLCHAIN=local GOFLAGS=-mod=mod go run . test ../../manifests/argocd/resource_customizations >/dev/null
+
 .PHONY: cluster-up
 cluster-up: deps ## Start a local control plane and print its kubeconfig path
 	@$(TSX) hack/controlplane/cli.ts up
