@@ -18,8 +18,9 @@ function setup() {
     const histogram = metrics.registry.getSingleMetric("meshid_issuance_latency_seconds")!;
     for (const v of (await histogram.get()).values) {
       const ns = String(v.labels.namespace);
-      if (v.metricName?.endsWith("_count")) (out[ns] ??= { count: 0, sum: 0 }).count = v.value;
-      if (v.metricName?.endsWith("_sum")) (out[ns] ??= { count: 0, sum: 0 }).sum = v.value;
+      const name = (v as { metricName?: string }).metricName ?? "";
+      if (name.endsWith("_count")) (out[ns] ??= { count: 0, sum: 0 }).count = v.value;
+      if (name.endsWith("_sum")) (out[ns] ??= { count: 0, sum: 0 }).sum = v.value;
     }
     return out;
   };
