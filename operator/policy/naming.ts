@@ -33,6 +33,7 @@ export const annotations = {
   renewAt: `${domain}/renew-at`,
   podUid: `${domain}/pod-uid`,
   podIp: `${domain}/pod-ip`,
+  renewRequestedAt: "meshid.dev/renew-requested-at",
 } as const;
 
 /** managedValue is the value of the managed label. */
