@@ -19,6 +19,10 @@ deps: $(NPM_STAMP) ## Install Node dependencies (npm ci) when package-lock.json 
 testbin: ## Build (or reuse from cache) kube-apiserver, kube-controller-manager and etcd
 	@bash hack/testbin/build.sh >/dev/null
 
+.PHONY: tools
+tools: deps ## Build (or reuse from cache) the Go test tools: gopher-lua runner, PromQL checker, promtool
+	@$(TSX) hack/build-tools.ts
+
 .PHONY: build
 build: deps ## Compile the TypeScript into dist/
 	npm run --silent build
@@ -32,7 +36,7 @@ lint: deps ## Run ESLint and check formatting with Prettier
 	npm run --silent lint
 
 .PHONY: test
-test: deps testbin typecheck ## Run unit and integration tests (starts a local control plane)
+test: deps testbin tools typecheck ## Run unit and integration tests (starts a local control plane)
 	npx jest --ci
 
 .PHONY: test-unit

@@ -1,15 +1,9 @@
 /**
- * Builds the gopher-lua runner of Argo CD health checks (hack/argocd-lua, Go) with the machine's Go
- * and runs it. The binary is cached outside the work tree under a hash of its sources, so a change
- * to them rebuilds it and an unchanged tree reuses it.
+ * Runs the gopher-lua runner of Argo CD health checks (hack/argocd-lua, Go), built on first use
+ * and cached by hack/go-tool.ts.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
-
-const sourceDir = __dirname;
+import { spawnSync } from "node:child_process";
+import { buildGoTool } from "../go-tool";
 
 /** HealthStatus is what a health script returns to Argo CD. */
 export interface HealthStatus {
@@ -34,51 +28,9 @@ export interface RunnerOutput {
   stderr: string;
 }
 
-/** LuaRunnerBuildError says why the runner could not be built. */
-export class LuaRunnerBuildError extends Error {
-  readonly code = "LuaRunnerBuildFailed";
-  constructor(message: string) {
-    super(message);
-    this.name = "LuaRunnerBuildError";
-  }
-}
-
-function cacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
-  return join(base, "meshid", "argocd-lua");
-}
-
-function sourceHash(): string {
-  const hash = createHash("sha256");
-  for (const f of readdirSync(sourceDir)
-    .filter((f) => /\.go$|^go\.(mod|sum)$/.test(f))
-    .sort())
-    hash.update(f).update(readFileSync(join(sourceDir, f)));
-  return hash.digest("hex").slice(0, 16);
-}
-
 /** luaRunnerBinary returns the runner's path, building it first when its sources changed. */
 export function luaRunnerBinary(): string {
-  const bin = join(cacheDir(), `argocd-lua-${sourceHash()}`);
-  if (existsSync(bin)) return bin;
-  mkdirSync(cacheDir(), { recursive: true });
-  const partial = `${bin}.partial-${process.pid}`;
-  try {
-    execFileSync("go", ["build", "-trimpath", "-o", partial, "."], {
-      cwd: sourceDir,
-      env: { ...process.env, GOTOOLCHAIN: "local", CGO_ENABLED: "0", GOFLAGS: "-mod=mod" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-  } catch (err) {
-    const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? "";
-    throw new LuaRunnerBuildError(
-      `could not build hack/argocd-lua with Go (Go >= 1.24 is a prerequisite, see README.md): ${
-        stderr || (err as Error).message
-      }`,
-    );
-  }
-  renameSync(partial, bin);
-  return bin;
+  return buildGoTool(__dirname);
 }
 
 /** runLuaRunner runs the runner with `args`, `input` on its stdin. */
