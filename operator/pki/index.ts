@@ -31,3 +31,9 @@ export {
 } from "./keys";
 export { type LoadSigningCaOptions, loadSigningCa, type SigningCa } from "./signing-ca";
 export { isUsage, type Usage } from "./usages";
+export {
+  type CertificateSummary,
+  type LeafVerification,
+  summarizeCertificates,
+  verifyLeafChain,
+} from "./verify-leaf";
