@@ -3,7 +3,6 @@
  * the pure modules beside this one, and writes it in the chosen format. They return the exit code.
  */
 import { formatTime } from "../../api/v1alpha1/conditions";
-import { decodeCaSecretData, summarizeCertificates } from "../pki";
 import { annotations } from "../policy/naming";
 import { parseTarget, type Invocation } from "./args";
 import { bundleSource, inspectPodSecret, renderInspection } from "./inspect";
@@ -36,8 +35,8 @@ export async function runStatus(ctx: CommandContext): Promise<number> {
   const { inv, cluster, io } = ctx;
   const scope = scopeOf(ctx);
   const [ca, root, identities, secrets, pods] = await Promise.all([
-    cluster.secret(inv.operatorNamespace, inv.caSecret),
-    cluster.secret(inv.operatorNamespace, inv.rootCaSecret),
+    cluster.caSecret(inv.operatorNamespace, inv.caSecret),
+    cluster.caSecret(inv.operatorNamespace, inv.rootCaSecret),
     cluster.identities(scope),
     cluster.managedSecrets(scope),
     cluster.pods(scope),
@@ -106,16 +105,10 @@ export async function runInspect(ctx: CommandContext): Promise<number> {
     );
   const [bundle, ca] = await Promise.all([
     cluster.trustBundle(namespace),
-    cluster.secret(inv.operatorNamespace, inv.caSecret),
+    cluster.caSecret(inv.operatorNamespace, inv.caSecret),
   ]);
-  let current: string | undefined;
-  try {
-    current = ca
-      ? summarizeCertificates(decodeCaSecretData(ca.data).certPem, "tls.crt")[0]?.fingerprint
-      : undefined;
-  } catch {
-    current = undefined; // status reports a corrupt CA; here the issuer is simply not known current
-  }
+  // Unknown (undefined) when the CA Secret is missing, unreadable or corrupt: status says which.
+  const current = caState(inv.caSecret, ca, io.now()).fingerprint;
   const from = bundleSource(namespace, bundle !== undefined, secret.metadata?.name ?? "");
   const result = inspectPodSecret(
     pod,

@@ -18,6 +18,12 @@ export class CliError extends MeshIdError {
   }
 }
 
+/** CaSecretRead is a CA Secret, or why it could not be read; both absent: it does not exist. */
+export interface CaSecretRead {
+  secret?: k8s.V1Secret;
+  forbidden?: string;
+}
+
 /** Scope is where to look: one namespace, or all of them (namespace undefined). */
 export interface Scope {
   namespace?: string;
@@ -29,7 +35,8 @@ export interface Cluster {
   pod(namespace: string, name: string): Promise<k8s.V1Pod | undefined>;
   managedSecrets(scope: Scope): Promise<k8s.V1Secret[]>;
   identities(scope: Scope): Promise<MeshIdentity[]>;
-  secret(namespace: string, name: string): Promise<k8s.V1Secret | undefined>;
+  /** caSecret reads a CA Secret; a refusal (403) is reported, not thrown: other output goes on. */
+  caSecret(namespace: string, name: string): Promise<CaSecretRead>;
   trustBundle(namespace: string): Promise<string | undefined>;
   annotate(
     kind: "pod" | "meshidentity",
@@ -127,11 +134,15 @@ export function connect(kc: k8s.KubeConfig): Cluster {
           : await custom.listClusterCustomObject(GROUP, VERSION, PLURAL);
         return (body as { items: MeshIdentity[] }).items;
       }),
-    secret: (ns, name) =>
-      orMissing(
-        `reading Secret ${ns}/${name}`,
-        async () => (await core.readNamespacedSecret(name, ns)).body,
-      ),
+    caSecret: async (ns, name) => {
+      try {
+        return { secret: (await core.readNamespacedSecret(name, ns)).body };
+      } catch (err) {
+        if (statusOf(err) === 404) return {};
+        if (statusOf(err) === 403) return { forbidden: apiMessage(err) };
+        throw new CliError(`reading Secret ${ns}/${name}: ${apiMessage(err)}`);
+      }
+    },
     trustBundle: (ns) =>
       orMissing(`reading ConfigMap ${ns}/${trustBundleConfigMap}`, async () => {
         const { body } = await core.readNamespacedConfigMap(trustBundleConfigMap, ns);

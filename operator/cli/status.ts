@@ -8,12 +8,13 @@ import { CONDITION_READY, findCondition } from "../../api/v1alpha1/conditions";
 import { decodeCaSecretData, summarizeCertificates, verifyLeafChain } from "../pki";
 import { labels } from "../policy/naming";
 import { secretText } from "./inventory";
+import type { CaSecretRead } from "./kube";
 import { rfc3339, type Column } from "./output";
 
 /** CaState is how a CA Secret looks to the plugin. */
 export interface CaState {
   secret: string;
-  state: "Ready" | "Missing" | "Corrupt" | "Invalid";
+  state: "Ready" | "Missing" | "Corrupt" | "Invalid" | "Unreadable";
   message?: string;
   subject?: string;
   fingerprint?: string;
@@ -39,7 +40,9 @@ export interface IdentityStatus {
  * caState judges a CA Secret: its certificate must chain to the roots of its ca.crt and be valid
  * now. Only the certificate side is read: the private key is never decoded or shown.
  */
-export function caState(name: string, secret: V1Secret | undefined, now: Date): CaState {
+export function caState(name: string, read: CaSecretRead, now: Date): CaState {
+  const { secret, forbidden } = read;
+  if (forbidden) return { secret: name, state: "Unreadable", message: forbidden };
   if (!secret) return { secret: name, state: "Missing", message: "the Secret does not exist" };
   let pems;
   try {
