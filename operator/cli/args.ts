@@ -121,12 +121,8 @@ export function parseArgs(argv: readonly string[]): Invocation {
     let value = inline;
     if (spec.boolean && inline !== undefined)
       throw new UsageError(`flag --${spec.long} takes no value`);
-    if (!spec.boolean && value === undefined) {
-      value = argv[++i];
-      if (value === undefined || value === "")
-        throw new UsageError(`flag --${spec.long} needs a value`);
-    }
-    if (!spec.boolean && value === "") throw new UsageError(`flag --${spec.long} needs a value`);
+    if (!spec.boolean && value === undefined) value = argv[++i];
+    if (!spec.boolean && !value) throw new UsageError(`flag --${spec.long} needs a value`);
     spec.set(inv, value ?? "");
     given.push(spec);
   }

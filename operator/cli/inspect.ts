@@ -130,7 +130,7 @@ export function renderInspection(i: Inspection): string {
   ];
   const path = i.chain.path.map(
     (p, n) =>
-      `  ${n === 0 ? "" : "└ "}${"  ".repeat(Math.max(0, n - 1))}${p.subject} (not after ${rfc3339(p.notAfter)})`,
+      `  ${"   ".repeat(Math.max(0, n - 1))}${n > 0 ? "└─ " : ""}${p.subject || "<empty subject>"} (not after ${rfc3339(p.notAfter)})`,
   );
   return [...lines.map(([k, v]) => `${`${k}:`.padEnd(14)}${v ?? "<none>"}`), ...path]
     .join("\n")

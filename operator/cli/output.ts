@@ -1,5 +1,6 @@
 /** Rendering for kubectl-meshid: kubectl-style tables, JSON and YAML. */
 import { stringify } from "yaml";
+import { formatTime } from "../../api/v1alpha1/conditions";
 import type { OutputFormat } from "./args";
 
 /** none is what a table shows for a missing value, as kubectl does. */
@@ -45,5 +46,5 @@ export function renderData(value: unknown, format: Extract<OutputFormat, "json" 
 export function rfc3339(t: Date | string | undefined): string | undefined {
   if (t === undefined) return undefined;
   const d = typeof t === "string" ? new Date(t) : t;
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString().replace(/\.\d{3}Z$/, "Z");
+  return Number.isNaN(d.getTime()) ? undefined : formatTime(d);
 }
