@@ -19,6 +19,10 @@ deps: $(NPM_STAMP) ## Install Node dependencies (npm ci) when package-lock.json 
 testbin: ## Build (or reuse from cache) kube-apiserver, kube-controller-manager and etcd
 	@bash hack/testbin/build.sh >/dev/null
 
+.PHONY: tools
+tools: deps ## Build (or reuse from cache) the Go test tools: gopher-lua runner, PromQL checker, promtool
+	@$(TSX) hack/build-tools.ts
+
 .PHONY: build
 build: deps ## Compile the TypeScript into dist/
 	npm run --silent build
@@ -40,12 +44,16 @@ node-deps: ## Install containerd, runc, CNI plugins, iptables and conntrack wher
 	@bash hack/node/install-deps.sh
 
 .PHONY: test
-test: deps testbin nodebin node-deps typecheck ## Run unit and integration tests (starts local clusters, one with a node)
+test: deps testbin nodebin node-deps tools typecheck ## Run unit and integration tests (starts local clusters, one with a node)
 	npx jest --ci
 
 .PHONY: test-unit
 test-unit: deps ## Run unit tests only (no control plane)
 	npx jest --ci --selectProjects unit
+
+.PHONY: argocd-health
+argocd-health: ## Run the Argo CD health check's health_test.yaml cases under gopher-lua
+	@cd hack/argocd-lua && GOTOOLCHAIN=local GOFLAGS=-mod=mod go run . test ../../manifests/argocd/resource_customizations >/dev/null
 
 # NODE=0 starts the control plane alone (no kubelet: pods stay Pending).
 NODE ?= 1

@@ -7,6 +7,7 @@ import {
   buildClusterRole,
   generatedDirs,
   healthCheckKey,
+  healthScriptPath,
   operatorName,
   operatorNamespace,
   renderClusterRoleYaml,
@@ -158,10 +159,10 @@ describe("RBAC manifests", () => {
 });
 
 describe("renderHealthCheckPatch", () => {
-  it("carries manifests/argocd/health.lua verbatim under Argo CD's MeshIdentity key", () => {
+  it("carries the MeshIdentity health.lua verbatim under Argo CD's MeshIdentity key", () => {
     const patch = parse(renderHealthCheckPatch()) as { data: Record<string, string> };
     expect(patch.data).toEqual({
-      [healthCheckKey]: read(join("manifests", "argocd", "health.lua")),
+      [healthCheckKey]: read(healthScriptPath),
     });
   });
 });

@@ -1,7 +1,8 @@
 /**
  * gen-manifests writes every generated manifest (`make manifests`): manifests/crd from api/,
- * manifests/rbac from operator/kube/permissions.ts, and the argocd-cm patch from
- * manifests/argocd/health.lua. The YAML is generated, never edited by hand;
+ * manifests/rbac from operator/kube/permissions.ts, the argocd-cm patch from the MeshIdentity
+ * health.lua, and that check's Argo CD test cases from the operator's status computation
+ * (hack/argocd-health.ts). The YAML is generated, never edited by hand;
  * hack/gen-manifests.test.ts fails when the committed files differ from what this renders.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -10,6 +11,7 @@ import { Document, stringify, type YAMLSeq } from "yaml";
 import { buildCustomResourceDefinition } from "../api/v1alpha1/crd";
 import { CRD_NAME, GROUP, KIND, PLURAL } from "../api/v1alpha1/names";
 import { permissions, type Permission } from "../operator/kube/permissions";
+import { healthCheckDir, renderHealthTests } from "./argocd-health";
 
 /** repoRoot is the project's root directory. */
 export const repoRoot = join(__dirname, "..");
@@ -27,6 +29,7 @@ export const healthCheckKey = `resource.customizations.health.${GROUP}_${KIND}`;
 export const generatedDirs: readonly string[] = [
   join("manifests", "crd"),
   join("manifests", "rbac"),
+  join(healthCheckDir, "testdata"),
 ];
 
 /** GeneratedManifest is one file the generator owns: its path from the repository root and its content. */
@@ -168,9 +171,12 @@ function renderKustomization(resources: string[]): string {
   return `${generatedFrom()}\n${render(kustomization)}`;
 }
 
-/** renderHealthCheckPatch renders the argocd-cm patch that installs manifests/argocd/health.lua. */
+/** healthScriptPath is the MeshIdentity health check, from the repository root. */
+export const healthScriptPath = join(healthCheckDir, "health.lua");
+
+/** renderHealthCheckPatch renders the argocd-cm patch that installs the MeshIdentity health.lua. */
 export function renderHealthCheckPatch(root: string = repoRoot): string {
-  const script = readFileSync(join(root, "manifests", "argocd", "health.lua"), "utf8");
+  const script = readFileSync(join(root, healthScriptPath), "utf8");
   const patch = {
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -178,7 +184,7 @@ export function renderHealthCheckPatch(root: string = repoRoot): string {
     data: { [healthCheckKey]: script },
   };
   const header = [
-    generatedFrom("manifests/argocd/health.lua"),
+    generatedFrom(healthScriptPath),
     "# Adds the MeshIdentity health check to Argo CD's argocd-cm; see docs/argocd.md:",
     "#   kubectl -n argocd patch configmap argocd-cm --patch-file manifests/argocd/argocd-cm-health-patch.yaml",
     "# or list it under `patches:` of the kustomization that installs Argo CD.",
@@ -211,6 +217,7 @@ export function renderManifests(root: string = repoRoot): GeneratedManifest[] {
       path: join("manifests", "argocd", "argocd-cm-health-patch.yaml"),
       content: renderHealthCheckPatch(root),
     },
+    ...renderHealthTests(generatedFrom("operator/policy/status.ts")),
   ];
 }
 

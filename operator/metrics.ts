@@ -26,9 +26,13 @@ export class Metrics implements IssuanceObserver, IdentityObserver {
   readonly registry = new Registry();
   private readonly issuedTotal: Counter<"namespace" | "reason">;
   private readonly failuresTotal: Counter<"reason">;
-  private readonly latency: Histogram;
+  private readonly latency: Histogram<"namespace">;
   private readonly earliestExpiry: Gauge<"namespace" | "meshidentity">;
-  private readonly firstSeen = new Map<string, number>();
+  /**
+   * When the operator first saw each pod (ms), or `observed` once its issuance latency is recorded:
+   * a pod's latency is observed once, even when its Secret is later deleted and issued anew.
+   */
+  private readonly firstSeen = new Map<string, number | "observed">();
   private server?: http.Server;
 
   constructor(
@@ -51,7 +55,8 @@ export class Metrics implements IssuanceObserver, IdentityObserver {
     });
     this.latency = new Histogram({
       name: "meshid_issuance_latency_seconds",
-      help: "Time from the operator first seeing a pod to writing its first certificate Secret",
+      help: "Time from the operator first seeing a pod to writing its first certificate Secret, by namespace (once per pod)",
+      labelNames: ["namespace"],
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
@@ -125,7 +130,9 @@ export class Metrics implements IssuanceObserver, IdentityObserver {
     if (reason !== "new") return;
     const key = `${namespace}/${pod.metadata?.name ?? ""}`;
     const seen = this.firstSeen.get(key);
-    if (seen !== undefined) this.latency.observe((this.clock.now().getTime() - seen) / 1000);
+    if (typeof seen !== "number") return;
+    this.firstSeen.set(key, "observed");
+    this.latency.observe({ namespace }, (this.clock.now().getTime() - seen) / 1000);
   }
 
   failed(reason: string): void {

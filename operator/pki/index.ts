@@ -19,7 +19,7 @@ export {
 export * from "./errors";
 export { CLOCK_SKEW_MS } from "./cert-builder";
 export { canonicalIp } from "./ip";
-export { type CertificateInfo, inspectCertificate } from "./inspect";
+export { type CertificateInfo, inspectCertificate, keyMatchesCertificate } from "./inspect";
 export { type IssuedLeaf, issueLeaf, type LeafRequest } from "./issue";
 export {
   type GeneratedKey,
@@ -31,3 +31,9 @@ export {
 export { type LoadSigningCaOptions, loadSigningCa, type SigningCa } from "./signing-ca";
 export { type Usage } from "./usages";
 export { type ChainVerdict, type StoredCertificate, verifyStoredCertificate } from "./verify";
+export {
+  type CertificateSummary,
+  type LeafVerification,
+  summarizeCertificates,
+  verifyLeafChain,
+} from "./verify-leaf";

@@ -14,6 +14,7 @@ import { permissions, type Permission } from "../../operator/kube/permissions";
 import { annotations } from "../../operator/policy/naming";
 import {
   buildClusterRole,
+  healthScriptPath,
   operatorName,
   operatorNamespace,
   repoRoot,
@@ -36,7 +37,7 @@ import {
   readyCondition,
   secretText,
 } from "../support/meshid";
-import { runHealthCheck } from "./lua";
+import { runHealthCheck } from "../../hack/argocd-lua/runner";
 
 jest.setTimeout(60_000);
 
@@ -234,8 +235,8 @@ describe("the operator under manifests/rbac", () => {
       },
       { timeoutMs: 20_000 },
     );
-    // The live object, as Argo CD would judge it with manifests/argocd/health.lua.
-    expect(runHealthCheck(identity).status).toBe("Healthy");
+    // The live object, as Argo CD would judge it with the MeshIdentity health.lua.
+    expect(runHealthCheck(identity, join(repoRoot, healthScriptPath)).status).toBe("Healthy");
     await eventually(() => core.readNamespacedConfigMap("meshid-ca-bundle", ns));
     const events = await eventually(async () => {
       const { body } = await core.listNamespacedEvent(ns);

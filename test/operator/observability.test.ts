@@ -80,7 +80,9 @@ describe("metrics, readiness and secrecy", () => {
         expect(
           metric(body, "meshid_certificates_issued_total", { namespace: ns, reason: "new" }),
         ).toBe(3);
-        expect(metric(body, "meshid_issuance_latency_seconds_count")).toBe(3);
+        // Operators reconcile every namespace, and earlier test files leave pods without a
+        // certificate (e.g. under a corrupt CA): count only this test's namespace.
+        expect(metric(body, "meshid_issuance_latency_seconds_count", { namespace: ns })).toBe(3);
         expect(metric(body, "meshid_leader")).toBe(1);
         expect(metric(body, "meshid_ca_expiry_timestamp_seconds")).toBeGreaterThan(
           Date.now() / 1000,
@@ -91,6 +93,21 @@ describe("metrics, readiness and secrecy", () => {
             meshidentity: "web",
           }),
         ).toBeGreaterThan(Date.now() / 1000);
+      },
+      { timeoutMs: 60_000 },
+    );
+  });
+
+  it("observes a pod's latency once, even when its deleted Secret is issued as new again", async () => {
+    const [first] = await managedSecrets(ns);
+    await core.deleteNamespacedSecret(first!.metadata!.name!, ns);
+    await eventually(
+      async () => {
+        const { body } = await get(metricsPort, "/metrics");
+        expect(
+          metric(body, "meshid_certificates_issued_total", { namespace: ns, reason: "new" }),
+        ).toBe(4);
+        expect(metric(body, "meshid_issuance_latency_seconds_count", { namespace: ns })).toBe(3);
       },
       { timeoutMs: 60_000 },
     );

@@ -1,7 +1,8 @@
 -- Argo CD health check for meshid.dev/MeshIdentity.
 --
 -- Install it under the argocd-cm key resource.customizations.health.meshid.dev_MeshIdentity
--- (argocd-cm-health-patch.yaml is generated from this file by `make manifests`).
+-- (manifests/argocd/argocd-cm-health-patch.yaml is generated from this file by `make manifests`;
+-- so are health_test.yaml and testdata/, from the operator's own status computation).
 -- Argo CD runs it with gopher-lua (Lua 5.1): `obj` is the live object, the script returns
 -- {status, message}.
 --
