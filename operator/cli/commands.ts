@@ -2,7 +2,6 @@
  * The four commands: each gathers what it needs through the Cluster port, builds its result with
  * the pure modules beside this one, and writes it in the chosen format. They return the exit code.
  */
-import { formatTime } from "../../api/v1alpha1/conditions";
 import { annotations } from "../policy/naming";
 import { parseTarget, type Invocation } from "./args";
 import { bundleSource, inspectPodSecret, renderInspection } from "./inspect";
@@ -129,7 +128,8 @@ export async function runInspect(ctx: CommandContext): Promise<number> {
 export async function runRenew(ctx: CommandContext): Promise<number> {
   const { inv, cluster, io, namespace } = ctx;
   const targets = inv.args.map((a) => parseTarget(a, ["meshidentity", "pod"]));
-  const at = formatTime(io.now());
+  // Milliseconds: two requests within one second must still be told apart.
+  const at = io.now().toISOString();
   for (const t of targets) {
     await cluster.annotate(t.kind, namespace, t.name, { [annotations.renewRequestedAt]: at });
     const kind = t.kind === "pod" ? "pod" : "meshidentity.meshid.dev";

@@ -77,6 +77,7 @@ export function gatherExisting(
   } else {
     const { info } = verified;
     const renewAt = date(ann[annotations.renewAt]);
+    const renewedFor = date(ann[annotations.renewedFor]);
     gathered = {
       readable: true,
       keyMatches: verified.keyMatches,
@@ -95,6 +96,7 @@ export function gatherExisting(
       issuedAt: new Date(info.notBefore.getTime() + CLOCK_SKEW_MS),
       notAfter: info.notAfter,
       ...(renewAt ? { renewAt } : {}),
+      ...(renewedFor ? { renewedFor } : {}),
       ...(key ? { keyPem: key } : {}),
     };
   }

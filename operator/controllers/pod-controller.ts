@@ -210,7 +210,7 @@ export class PodController implements Controller {
     this.conflicts.delete(key);
     const existing = current ? gatherExisting(current, ca.ca, deps.existing) : undefined;
     const now = deps.clock.now();
-    const renewRequest = renewRequestOf(pod.metadata, winner.metadata);
+    const renewRequest = renewRequestOf(pod.metadata, winner.metadata, winner.status?.selectedPods);
     const decision = decideIssuance(desired, existing, {
       podUid: pod.metadata?.uid ?? "",
       now,
@@ -235,16 +235,9 @@ export class PodController implements Controller {
     }
 
     try {
-      const stored = await this.issue(
-        pod,
-        winner,
-        spec,
-        desired,
-        existing,
-        current,
-        secretName,
-        log,
-      );
+      const renewedFor = decision.reason === "requested" ? renewRequest?.at : undefined;
+      const target = { secretName, current, existing, renewedFor };
+      const stored = await this.issue(pod, winner, spec, desired, target, log);
       if (!stored) return { requeueAfterMs: conflictRetryMs };
       const { secret, renewAt, serialHex, notAfter } = stored;
       this.written.set(objectKey(namespace, secretName), { secret, at: now.getTime() });
@@ -288,12 +281,16 @@ export class PodController implements Controller {
     winner: MeshIdentity,
     spec: ResolvedSpec,
     desired: DesiredCertificate,
-    existing: GatheredCertificate | undefined,
-    current: V1Secret | undefined,
-    secretName: string,
+    target: {
+      secretName: string;
+      current: V1Secret | undefined;
+      existing: GatheredCertificate | undefined;
+      renewedFor: Date | undefined;
+    },
     log: Logger,
   ): Promise<{ secret: V1Secret; renewAt: Date; serialHex: string; notAfter: Date } | undefined> {
     const { deps } = this;
+    const { secretName, current, existing, renewedFor } = target;
     const ca = deps.ca();
     if (!ca.ready) throw new MeshIdError("CANotReady", ca.message, { retryable: true });
     const namespace = pod.metadata?.namespace ?? "";
@@ -325,6 +322,7 @@ export class PodController implements Controller {
       serialHex: leaf.serialHex,
       notAfter: leaf.notAfter,
       renewAt,
+      ...(renewedFor ? { renewedFor } : {}),
       ...(desired.ipAddresses[0] ? { podIp: desired.ipAddresses[0] } : {}),
       template: spec.secretTemplate,
       ...(current?.metadata?.resourceVersion
@@ -354,6 +352,7 @@ export class PodController implements Controller {
         issuedAt: now,
         notAfter: leaf.notAfter,
         renewAt,
+        ...(renewedFor ? { renewedFor } : {}),
         keyPem,
       });
     return { secret: stored, renewAt, serialHex: leaf.serialHex, notAfter: leaf.notAfter };

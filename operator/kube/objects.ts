@@ -46,6 +46,8 @@ export interface PodSecretInput {
   serialHex: string;
   notAfter: Date;
   renewAt: Date;
+  /** renewedFor is the renewal request this certificate answers. */
+  renewedFor?: Date;
   podIp?: string;
   template?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   /** resourceVersion of the Secret being replaced, for an optimistic update. */
@@ -84,6 +86,7 @@ export function buildPodSecret(input: PodSecretInput): V1Secret {
         [annotations.renewAt]: input.renewAt.toISOString(),
         [annotations.podUid]: pod.metadata?.uid ?? "",
         ...(input.podIp ? { [annotations.podIp]: input.podIp } : {}),
+        ...(input.renewedFor ? { [annotations.renewedFor]: input.renewedFor.toISOString() } : {}),
       },
       ownerReferences: [
         {

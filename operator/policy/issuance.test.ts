@@ -154,6 +154,16 @@ describe("decideIssuance", () => {
     });
   });
 
+  it("re-issues a certificate of the request's own second (times are whole seconds) once", () => {
+    const renewRequest = { at: good.issuedAt!, spreadMs: 0 };
+    expect(decideIssuance(desired, good, { ...ctx, renewRequest })).toMatchObject({
+      issue: true,
+      reason: "requested",
+    });
+    const answered = { ...good, renewedFor: good.issuedAt! };
+    expect(decideIssuance(desired, answered, { ...ctx, renewRequest }).issue).toBe(false);
+  });
+
   it("does not re-issue again for a request older than the certificate", () => {
     const renewRequest = { at: new Date(now.getTime() - 13 * hour), spreadMs: 0 };
     expect(decideIssuance(desired, good, { ...ctx, renewRequest }).issue).toBe(false);

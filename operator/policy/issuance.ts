@@ -54,6 +54,8 @@ export interface ExistingCertificate {
   issuedAt?: Date;
   notAfter?: Date;
   renewAt?: Date;
+  /** renewedFor is the renewal request this certificate was issued for, if any. */
+  renewedFor?: Date;
 }
 
 /** IssueReason says why a certificate is issued; it is also a metric label. */
@@ -194,7 +196,10 @@ export function decideIssuance(
   if (notAfter.getTime() <= now) return { issue: true, reason: "expired" };
   let next = renewAt;
   const request = ctx.renewRequest;
-  if (request && issuedAt.getTime() < request.at.getTime()) {
+  // Times are whole seconds: a certificate of the request's own second is renewed too, unless it
+  // was issued for that very request.
+  const answered = existing.renewedFor !== undefined && existing.renewedFor >= (request?.at ?? now);
+  if (request && issuedAt.getTime() <= request.at.getTime() && !answered) {
     const due = new Date(request.at.getTime() + spreadFraction(ctx.podUid) * request.spreadMs);
     if (due.getTime() <= now) return { issue: true, reason: "requested" };
     if (due < next) next = due;

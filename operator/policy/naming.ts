@@ -34,6 +34,8 @@ export const annotations = {
    * issued before that time (`kubectl meshid renew`).
    */
   renewRequestedAt: `${domain}/renew-requested-at`,
+  /** renewedFor on an issued Secret records the renewal request its certificate answered. */
+  renewedFor: `${domain}/renewed-for`,
   generation: `${domain}/identity-generation`,
   specHash: `${domain}/spec-hash`,
   issuer: `${domain}/issuer-fingerprint`,

@@ -233,11 +233,11 @@ describe("kubectl meshid inspect", () => {
 
 describe("kubectl meshid renew", () => {
   it("writes meshid.dev/renew-requested-at, now in RFC 3339 UTC, on a MeshIdentity and a pod", async () => {
-    const before = Math.floor(Date.now() / 1000) * 1000;
+    const before = Date.now();
     const run = await meshid("renew", "mid/web", "pod/web-1", "-n", ns);
     expect(run.code).toBe(0);
     const at = (await getIdentity(ns, "web")).metadata.annotations?.[annotations.renewRequestedAt];
-    expect(at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(Date.parse(at!)).toBeGreaterThanOrEqual(before);
     expect(Date.parse(at!)).toBeLessThanOrEqual(Date.now());
     const pod = await core.readNamespacedPod("web-1", ns);
@@ -246,6 +246,46 @@ describe("kubectl meshid renew", () => {
       `meshidentity.meshid.dev/web renewal requested (meshid.dev/renew-requested-at=${at})\n` +
         `pod/web-1 renewal requested (meshid.dev/renew-requested-at=${at})\n`,
     );
+  });
+
+  it("makes the operator re-issue: a pod at once, then every pod of a MeshIdentity, each once", async () => {
+    const serials = async () =>
+      Object.fromEntries(
+        (await managedSecrets(ns)).map((s) => [
+          s.metadata!.name!,
+          s.metadata!.annotations![annotations.serial]!,
+        ]),
+      );
+    const before = await serials();
+    expect((await meshid("renew", "pod/web-0", "-n", ns)).code).toBe(0);
+    const afterPod = await eventually(
+      async () => {
+        const now = await serials();
+        if (now["meshid-web-0"] === before["meshid-web-0"])
+          throw new Error("web-0 not re-issued yet");
+        return now;
+      },
+      { timeoutMs: 20_000 },
+    );
+    expect(afterPod["meshid-web-m"]).toBe(before["meshid-web-m"]);
+
+    expect((await meshid("renew", "mid/web", "-n", ns)).code).toBe(0);
+    const afterAll = await eventually(
+      async () => {
+        const now = await serials();
+        const same = Object.keys(now).filter((k) => now[k] === afterPod[k]);
+        if (same.length > 0) throw new Error(`not re-issued yet: ${same.join(", ")}`);
+        return now;
+      },
+      { timeoutMs: 30_000 },
+    );
+    // Each once: a further look at the same requests changes nothing.
+    const logged = () =>
+      op.logs().filter((l) => l.message === "Issued certificate" && l.reason === "requested");
+    const count = logged().length;
+    expect(count).toBeGreaterThanOrEqual(4);
+    await eventually(async () => expect(await serials()).toEqual(afterAll), { timeoutMs: 5_000 });
+    expect(logged().length).toBe(count);
   });
 
   it("fails with exit code 1 on a MeshIdentity that does not exist", async () => {
