@@ -1,12 +1,11 @@
 import type { V1Secret } from "@kubernetes/client-node";
+import { newTestCa } from "../pki/testing/fixtures";
 import {
-  bootstrapCa,
   CLOCK_SKEW_MS,
   generateKey,
   type GeneratedKey,
   type IssuedLeaf,
   issueLeaf,
-  loadSigningCa,
   type SigningCa,
 } from "../pki";
 import { annotations } from "../policy/naming";
@@ -17,18 +16,7 @@ const spiffeId = "spiffe://cluster.local/ns/shop/sa/payments";
 const renewAt = "2026-11-28T12:40:00.123Z";
 
 async function signingCaOf(): Promise<SigningCa> {
-  const ca = await bootstrapCa({
-    trustDomain: "cluster.local",
-    clusterDomain: "cluster.local",
-    dnsSuffixes: ["svc"],
-    now,
-  });
-  return loadSigningCa({
-    certPem: ca.intermediate.certPem,
-    keyPem: ca.intermediate.keyPem,
-    rootsPem: ca.root.certPem,
-    now,
-  });
+  return (await newTestCa({ now })).ca;
 }
 
 async function leafOf(ca: SigningCa, key: GeneratedKey): Promise<IssuedLeaf> {

@@ -1,6 +1,7 @@
 import type { CoreV1Event, V1ConfigMap, V1Pod, V1Secret } from "@kubernetes/client-node";
+import { newTestCa } from "../pki/testing/fixtures";
 import type { MeshIdentity, MeshIdentityStatus } from "../../api/v1alpha1/types";
-import { bootstrapCa, loadSigningCa, type SigningCa } from "../pki";
+import { type SigningCa } from "../pki";
 import type { ConfigMapPort, EventPort, SecretPort, StatusPort } from "../kube/client";
 import { ApiError } from "../kube/errors";
 import { buildTrustBundle } from "../kube/objects";
@@ -115,18 +116,7 @@ const identity = (name = "payments", namespace = "shop"): MeshIdentity => ({
 let signingCa: SigningCa;
 beforeAll(async () => {
   const now = new Date("2026-11-28T12:00:00Z");
-  const ca = await bootstrapCa({
-    trustDomain: "cluster.local",
-    clusterDomain: "cluster.local",
-    dnsSuffixes: ["svc"],
-    now,
-  });
-  signingCa = await loadSigningCa({
-    certPem: ca.intermediate.certPem,
-    keyPem: ca.intermediate.keyPem,
-    rootsPem: ca.root.certPem,
-    now,
-  });
+  signingCa = (await newTestCa({ now })).ca;
 });
 
 const config = {

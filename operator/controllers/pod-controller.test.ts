@@ -1,13 +1,7 @@
 import type { CoreV1Event, V1Pod, V1Secret } from "@kubernetes/client-node";
+import { newTestCa } from "../pki/testing/fixtures";
 import type { MeshIdentity } from "../../api/v1alpha1/types";
-import {
-  bootstrapCa,
-  generateKey,
-  inspectCertificate,
-  issueLeaf,
-  loadSigningCa,
-  type SigningCa,
-} from "../pki";
+import { generateKey, inspectCertificate, issueLeaf, type SigningCa } from "../pki";
 import type { EventPort, SecretPort } from "../kube/client";
 import { ApiError } from "../kube/errors";
 import { FakeClock } from "../testing/fake-clock";
@@ -92,31 +86,9 @@ const identity = (spec: Partial<MeshIdentity["spec"]> = {}): MeshIdentity => ({
 let signingCa: SigningCa;
 let otherCa: SigningCa;
 beforeAll(async () => {
-  const other = await bootstrapCa({
-    trustDomain: "cluster.local",
-    clusterDomain: "cluster.local",
-    dnsSuffixes: ["svc"],
-    now: new Date("2026-11-28T12:00:00Z"),
-  });
-  otherCa = await loadSigningCa({
-    certPem: other.intermediate.certPem,
-    keyPem: other.intermediate.keyPem,
-    rootsPem: other.root.certPem,
-    now: new Date("2026-11-28T12:00:00Z"),
-  });
+  otherCa = (await newTestCa({ now: new Date("2026-11-28T12:00:00Z") })).ca;
   const now = new Date("2026-11-28T12:00:00Z");
-  const ca = await bootstrapCa({
-    trustDomain: "cluster.local",
-    clusterDomain: "cluster.local",
-    dnsSuffixes: ["svc"],
-    now,
-  });
-  signingCa = await loadSigningCa({
-    certPem: ca.intermediate.certPem,
-    keyPem: ca.intermediate.keyPem,
-    rootsPem: ca.root.certPem,
-    now,
-  });
+  signingCa = (await newTestCa({ now })).ca;
 });
 
 function setup(

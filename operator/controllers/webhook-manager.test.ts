@@ -1,8 +1,9 @@
 import * as https from "node:https";
+import { newTestCa } from "../pki/testing/fixtures";
 import type { TLSSocket } from "node:tls";
 import { Writable } from "node:stream";
 import type { V1MutatingWebhook, V1MutatingWebhookConfiguration } from "@kubernetes/client-node";
-import { bootstrapCa, loadSigningCa, type SigningCa } from "../pki";
+import { type SigningCa } from "../pki";
 import type { WebhookConfigPort } from "../kube/client";
 import { FakeClock, flush } from "../testing/fake-clock";
 import { createLogger } from "../logger";
@@ -80,18 +81,7 @@ const configuration = (...webhooks: V1MutatingWebhook[]): V1MutatingWebhookConfi
 const service = "meshid-webhook.meshid-system.svc";
 
 async function signingCaOf(now: Date): Promise<SigningCa> {
-  const ca = await bootstrapCa({
-    trustDomain: "cluster.local",
-    clusterDomain: "cluster.local",
-    dnsSuffixes: ["svc"],
-    now,
-  });
-  return loadSigningCa({
-    certPem: ca.intermediate.certPem,
-    keyPem: ca.intermediate.keyPem,
-    rootsPem: ca.root.certPem,
-    now,
-  });
+  return (await newTestCa({ now })).ca;
 }
 
 let ca: SigningCa;
