@@ -24,7 +24,7 @@ step() { printf '==> [%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 cache=${MESHID_IMAGES_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/meshid/images}
 mkdir -p "$cache/bin"
-command -v go >/dev/null || fail "Go is not installed (need Go >= 1.24 on PATH)"
+command -v go >/dev/null || fail "Go is not installed (need Go >= 1.26 on PATH)"
 
 # The Go tools are rebuilt each time (Go's build cache makes that a second or two).
 (cd "$here" && go build -trimpath -ldflags "-s -w" -o "$cache/bin/" ./cmd/...) ||

@@ -19,9 +19,9 @@ export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
 fail() { echo "build-testbin: $*" >&2; exit 1; }
 step() { printf '==> [%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-command -v go >/dev/null || fail "Go is not installed. Install Go >= 1.24 and put it on PATH (the local control plane is built from source)."
+command -v go >/dev/null || fail "Go is not installed. Install Go >= 1.26 and put it on PATH (the local control plane is built from source)."
 go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
-[ "$go_minor" -ge 24 ] 2>/dev/null || fail "Go $(go env GOVERSION) is too old: need Go >= 1.24."
+[ "$go_minor" -ge 26 ] 2>/dev/null || fail "Go $(go env GOVERSION) is too old: need Go >= 1.26 (the wrapper modules' go lines ask for it)."
 
 set_name=${1:-controlplane}
 case "$set_name" in

@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 kube_version=${1:-$KUBE_VERSION}
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod
 
-command -v go >/dev/null || { echo "gen-wrappers: Go is not installed (need Go >= 1.24 on PATH)" >&2; exit 1; }
+command -v go >/dev/null || { echo "gen-wrappers: Go is not installed (need Go >= 1.26 on PATH)" >&2; exit 1; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
