@@ -234,8 +234,9 @@ export class IdentityController implements Controller {
         continue;
       }
       const secretName = identitySecretName(pod);
-      const secret = deps.secrets.get(objectKey(namespace, secretName));
-      if (!secret || !ca.ready) {
+      const secret =
+        secretName === undefined ? undefined : deps.secrets.get(objectKey(namespace, secretName));
+      if (secretName === undefined || !secret || !ca.ready) {
         pending++;
         continue;
       }

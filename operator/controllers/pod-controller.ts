@@ -14,7 +14,7 @@ import { isConflict } from "../kube/errors";
 import { buildPodSecret } from "../kube/objects";
 import { recordEvent } from "../kube/events";
 import type { ReconcileResult } from "../kube/queue";
-import { annotations, objectKey, splitKey } from "../policy/naming";
+import { annotations, maxPodNameLength, objectKey, splitKey } from "../policy/naming";
 import {
   identitySecretName,
   podOwnerUid,
@@ -195,6 +195,17 @@ export class PodController implements Controller {
     };
 
     const secretName = identitySecretName(pod);
+    if (secretName === undefined) {
+      // Reported once on the pod and on the MeshIdentity; a new pod is a new key.
+      const message = `pod name ${pod.metadata?.name?.length ?? 0} characters long: meshid holds identities only for pod names of at most ${maxPodNameLength} characters (its Secret is meshid-<pod>)`;
+      deps.failures.record(identityKey, key, message);
+      if (!this.conflicts.has(key)) {
+        this.conflicts.set(key, "");
+        deps.observer?.failed("PodNameTooLong");
+        recordEvent(this.deps, podSubject(pod), "Warning", "PodNameTooLong", message);
+      }
+      return {};
+    }
     await this.deleteSecrets(
       this.disposable(owned, pod).filter((s) => s.metadata?.name !== secretName),
       log,

@@ -10,10 +10,10 @@ import { volumeName } from "./injection";
 /**
  * identitySecretName is the Secret a pod's identity goes into: the Secret of meshid's volume when
  * the pod has it (pod volumes cannot change after creation, and the webhook refuses pods that
- * bring the volume themselves), otherwise `meshid-<pod>`. Annotations are never read: a pod's
- * author can rewrite them at any time.
+ * bring the volume themselves), otherwise `meshid-<pod>`; undefined for a pod whose name is too
+ * long to hold an identity. Annotations are never read: a pod's author can rewrite them at any time.
  */
-export function identitySecretName(pod: V1Pod): string {
+export function identitySecretName(pod: V1Pod): string | undefined {
   const volume = (pod.spec?.volumes ?? []).find((v) => v.name === volumeName);
   const fromVolume = volume?.secret?.secretName;
   if (fromVolume) return fromVolume;

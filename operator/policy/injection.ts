@@ -29,17 +29,45 @@ export interface JsonPatchOp {
  * when the API server has not named the pod yet at admission (Deployments, ReplicaSets). The two
  * forms cannot collide, so naming a pod after a generated Secret claims nothing.
  */
-export function injectionSecretName(pod: V1Pod, token: string): string {
+export function injectionSecretName(pod: V1Pod, token: string): string | undefined {
   const name = pod.metadata?.name;
   if (name) return podSecretName(name);
   return generatedSecretName(pod.metadata?.generateName ?? "pod-", token);
+}
+
+/** withoutTrailingSlashes trims a path in linear time (a regex here was quadratic on "////x"). */
+function withoutTrailingSlashes(path: string): string {
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 0x2f) end--;
+  return path.slice(0, end);
+}
+
+/**
+ * reservedReference names the first Secret meshid gives out to pods among `names` (the Secrets a
+ * pod's volumes of any type and its containers' environments refer to).
+ */
+export function reservedReference(names: readonly string[]): string | undefined {
+  return names.find(isReservedSecretName);
+}
+
+/**
+ * debugRefusal says why an ephemeral container (kubectl debug) may not be added to a running pod:
+ * it mounts meshid's identity volume, or reads an identity Secret into its environment.
+ */
+export function debugRefusal(pod: V1Pod): string | undefined {
+  const mounting = (pod.spec?.ephemeralContainers ?? []).find((c) =>
+    (c.volumeMounts ?? []).some((m) => m.name === volumeName),
+  );
+  if (mounting)
+    return `ephemeral container "${mounting.name}" mounts volume "${volumeName}", which holds the pod's identity; debug containers may not`;
+  return environmentRefusal(pod);
 }
 
 /**
  * environmentRefusal says why a container (ephemeral ones included) may not start: it reads a
  * Secret meshid gives out to pods through its environment (env secretKeyRef or envFrom secretRef).
  */
-export function environmentRefusal(pod: V1Pod): string | undefined {
+function environmentRefusal(pod: V1Pod): string | undefined {
   for (const kind of ["initContainers", "containers", "ephemeralContainers"] as const) {
     for (const c of pod.spec?.[kind] ?? []) {
       const names = [
@@ -78,7 +106,7 @@ export function refusalReason(pod: V1Pod): string | undefined {
   if (env !== undefined) return env;
   for (const kind of ["initContainers", "containers"] as const) {
     const c = (pod.spec?.[kind] ?? []).find((c) =>
-      (c.volumeMounts ?? []).some((m) => m.mountPath.replace(/\/+$/, "") === mountPath),
+      (c.volumeMounts ?? []).some((m) => withoutTrailingSlashes(m.mountPath) === mountPath),
     );
     if (c)
       return `container "${c.name}" already mounts something at ${mountPath}, where meshid mounts the pod's identity; use another path`;

@@ -75,7 +75,10 @@ const generatedPrefix = "meshid.";
 /** generatedTokenLength is the length of the random part of a generated Secret name. */
 export const generatedTokenLength = 10;
 
-/** shorten keeps a name within 253 characters, replacing the tail by a hash of the whole. */
+/**
+ * shorten keeps a generated name within 253 characters, replacing the tail by a hash of the whole
+ * (which holds the random token, so nobody can aim at the result).
+ */
 function shorten(name: string): string {
   if (name.length <= maxNameLength) return name;
   const hash = fnv1a64(name).slice(0, 10);
@@ -83,11 +86,18 @@ function shorten(name: string): string {
 }
 
 /**
- * podSecretName is the Secret name of a pod whose name is known: `meshid-<pod>`, shortened with
- * a hash when too long. Pods the webhook did not inject use it too.
+ * maxPodNameLength is the longest pod name that can hold a meshid identity: `meshid-<pod>` must fit
+ * a Secret name (253) unshortened. A shortened name is itself a legal `meshid-<pod>` name, so a pod
+ * could be named to claim a long-named pod's Secret: such names are refused instead.
  */
-export function podSecretName(podName: string): string {
-  return shorten(`${namedPrefix}${podName}`);
+export const maxPodNameLength = maxNameLength - namedPrefix.length;
+
+/**
+ * podSecretName is the Secret name of a pod whose name is known: `meshid-<pod>`, or undefined for
+ * a pod name longer than maxPodNameLength. Pods the webhook did not inject use it too.
+ */
+export function podSecretName(podName: string): string | undefined {
+  return podName.length <= maxPodNameLength ? `${namedPrefix}${podName}` : undefined;
 }
 
 /**

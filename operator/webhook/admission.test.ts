@@ -218,8 +218,105 @@ describe("admit", () => {
     expect(response.status?.message).toMatch(/container "dbg" reads Secret "meshid-web-1"/);
   });
 
+  it("refuses an ephemeral container that mounts the pod's identity volume", () => {
+    const debug = pod(
+      {},
+      {
+        volumes: [{ name: "meshid-identity", secret: { secretName: "meshid-web-0" } }],
+        ephemeralContainers: [
+          {
+            name: "dbg",
+            image: "i",
+            volumeMounts: [{ name: "meshid-identity", mountPath: "/steal" }],
+          },
+        ],
+      },
+    );
+    const result = admit(
+      review(debug, { operation: "UPDATE", subResource: "ephemeralcontainers" }),
+      deps,
+    );
+    const response = (
+      result.body as { response: { allowed: boolean; status?: { message: string } } }
+    ).response;
+    expect(response.allowed).toBe(false);
+    expect(response.status?.message).toMatch(
+      /ephemeral container "dbg" mounts volume "meshid-identity"/,
+    );
+  });
+
+  it.each([
+    [
+      "csi nodePublishSecretRef",
+      { name: "c", csi: { driver: "d", nodePublishSecretRef: { name: "meshid-web-1" } } },
+    ],
+    [
+      "azureFile secretName",
+      { name: "a", azureFile: { secretName: "meshid-web-1", shareName: "s" } },
+    ],
+    [
+      "cephfs secretRef",
+      { name: "c", cephfs: { monitors: ["m"], secretRef: { name: "meshid.web-abcdefghij" } } },
+    ],
+    [
+      "flexVolume secretRef",
+      { name: "f", flexVolume: { driver: "d", secretRef: { name: "meshid-web-1" } } },
+    ],
+  ])("refuses a pod whose volume refers to an identity Secret through %s", (_n, volume) => {
+    const result = admit(review(pod({ labels: { app: "other" } }, { volumes: [volume] })), deps);
+    const response = (
+      result.body as { response: { allowed: boolean; status?: { message: string } } }
+    ).response;
+    expect(response.allowed).toBe(false);
+    expect(response.status?.message).toMatch(/a volume refers to Secret "meshid[-.]/);
+  });
+
+  it("refuses a selected pod whose name is too long to hold an identity, saying the limit", () => {
+    const result = admit(review(pod({ name: `web-${"a".repeat(243)}` })), deps);
+    const response = (
+      result.body as { response: { allowed: boolean; status?: { message: string } } }
+    ).response;
+    expect(response.allowed).toBe(false);
+    expect(response.status?.message).toMatch(/at most 246/);
+  });
+
+  it("refuses a mount path longer than PATH_MAX with 400, and reads a long run of slashes", () => {
+    const p = pod(
+      {},
+      {
+        containers: [
+          {
+            name: "a",
+            image: "i",
+            volumeMounts: [{ name: "d", mountPath: `${"/".repeat(150_000)}a` }],
+          },
+        ],
+      },
+    );
+    expect(admit(review(p), deps).status).toBe(400);
+    const q = pod(
+      {},
+      {
+        containers: [
+          {
+            name: "a",
+            image: "i",
+            volumeMounts: [{ name: "d", mountPath: `${"/".repeat(4_000)}a` }],
+          },
+        ],
+      },
+    );
+    expect(admit(review(q), deps).status).toBe(200);
+  });
+
   it("lets an ephemeral container in that reads no identity Secret, and changes nothing", () => {
-    const debug = pod({}, { ephemeralContainers: [{ name: "dbg", image: "i" }] });
+    const debug = pod(
+      {},
+      {
+        volumes: [{ name: "meshid-identity", secret: { secretName: "meshid-web-0" } }],
+        ephemeralContainers: [{ name: "dbg", image: "i" }],
+      },
+    );
     const result = admit(
       review(debug, { operation: "UPDATE", subResource: "ephemeralcontainers" }),
       deps,

@@ -6,13 +6,14 @@
  */
 import type { MeshIdentity } from "../../api/v1alpha1/types";
 import {
-  environmentRefusal,
+  debugRefusal,
   injectionPatch,
   injectionSecretName,
   refusalReason,
+  reservedReference,
   shouldInject,
 } from "../policy/injection";
-import { generatedTokenLength } from "../policy/naming";
+import { generatedTokenLength, maxPodNameLength } from "../policy/naming";
 import { decodeAdmissionReview, DecodeError } from "./decode";
 
 /** AdmissionDeps are what the admission logic reads. */
@@ -67,19 +68,31 @@ export function admit(body: unknown, deps: AdmissionDeps): AdmissionResult {
   if (!pod) return answer({ allowed: true });
   const namespace = req.namespace || pod.metadata?.namespace || "";
   const podName = pod.metadata?.name || `${pod.metadata?.generateName ?? ""}*`;
-  // An ephemeral container added to a running pod is only checked, never injected.
-  const refusal =
-    req.subResource === "ephemeralcontainers" ? environmentRefusal(pod) : refusalReason(pod);
-  if (refusal !== undefined) {
-    const message = `meshid refused the pod: ${refusal}`;
+  const refuse = (why: string): AdmissionResult => {
+    const message = `meshid refused the pod: ${why}`;
     return {
       ...answer({ allowed: false, status: { code: 403, reason: "Forbidden", message } }),
       refused: { namespace, pod: podName, message },
     };
-  }
+  };
+  // An ephemeral container added to a running pod is only checked, never injected.
+  const refusal =
+    req.subResource === "ephemeralcontainers" ? debugRefusal(pod) : refusalReason(pod);
+  if (refusal !== undefined) return refuse(refusal);
+  // Volumes cannot change after creation (and the pod's own carries meshid's Secret): they are
+  // checked at CREATE only.
+  const reserved = req.subResource === "" ? reservedReference(req.volumeSecrets) : undefined;
+  if (reserved !== undefined)
+    return refuse(
+      `a volume refers to Secret "${reserved}"; Secrets named meshid-* and meshid.* hold pod identities and only meshid mounts them`,
+    );
   const identity = shouldInject(pod, namespace, deps.identities(namespace));
   if (!identity || req.subResource !== "") return answer({ allowed: true });
   const secret = injectionSecretName(pod, deps.randomToken());
+  if (secret === undefined)
+    return refuse(
+      `its name is ${podName.length} characters long; a pod that holds a meshid identity may have at most ${maxPodNameLength}`,
+    );
   const patch = injectionPatch(pod, secret);
   return {
     ...answer({

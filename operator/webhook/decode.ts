@@ -25,6 +25,8 @@ export interface AdmissionRequest {
   subResource: string;
   /** pod is the sanitized pod, decoded for Pod CREATE and ephemeral-container UPDATE requests. */
   pod?: V1Pod;
+  /** volumeSecrets names the Secrets the pod's volumes of any type refer to. */
+  volumeSecrets: string[];
 }
 
 /** maxItems bounds every array and map read from a review; real pods are far smaller. */
@@ -55,6 +57,15 @@ function str(v: unknown, path: string): string {
 
 function optStr(v: unknown, path: string): string | undefined {
   return v === undefined || v === null ? undefined : str(v, path);
+}
+
+/** maxPath bounds a mount path (the kernel's PATH_MAX); longer ones are not paths. */
+const maxPath = 4096;
+
+function boundedPath(v: unknown, path: string): string {
+  const text = optStr(v, path) ?? "";
+  if (text.length > maxPath) throw new DecodeError(`${path} is longer than ${maxPath} characters`);
+  return text;
 }
 
 function array(v: unknown, path: string): unknown[] {
@@ -139,11 +150,40 @@ function container(v: unknown, path: string): V1Container {
       const mount = object(m, `${path}.volumeMounts[${i}]`);
       return {
         name: optStr(mount.name, `${path}.volumeMounts[${i}].name`) ?? "",
-        mountPath: optStr(mount.mountPath, `${path}.volumeMounts[${i}].mountPath`) ?? "",
+        mountPath: boundedPath(mount.mountPath, `${path}.volumeMounts[${i}].mountPath`),
       };
     });
   }
   return out;
+}
+
+/** secretReferenceKeys are the fields through which a volume source names a Secret. */
+const secretReferenceKeys = new Set([
+  "secretRef",
+  "nodePublishSecretRef",
+  "controllerPublishSecretRef",
+]);
+
+/**
+ * volumeSecretReferences lists the Secret names any volume source refers to (csi, azureFile,
+ * cephfs, rbd, flexVolume, iscsi, scaleIO, storageos, and any later one shaped the same way:
+ * a `secretName` string or a `*SecretRef`/`secretRef` object with a name).
+ */
+function volumeSecretReferences(spec: unknown): string[] {
+  if (!isObject(spec) || !Array.isArray(spec.volumes)) return [];
+  const names: string[] = [];
+  for (const v of spec.volumes.slice(0, maxItems)) {
+    if (!isObject(v)) continue;
+    for (const [kind, source] of Object.entries(v).slice(0, 64)) {
+      if (kind === "name" || !isObject(source)) continue;
+      for (const [key, value] of Object.entries(source).slice(0, 64)) {
+        if (key === "secretName" && typeof value === "string") names.push(value);
+        if (secretReferenceKeys.has(key) && isObject(value) && typeof value.name === "string")
+          names.push(value.name);
+      }
+    }
+  }
+  return names;
 }
 
 /** decodePod copies the fields admission reads from an untrusted pod object. */
@@ -215,9 +255,16 @@ export function decodeAdmissionReview(body: unknown): AdmissionRequest {
     throw new DecodeError("request.dryRun must be a boolean");
   const subResource = optStr(req.subResource, "request.subResource") ?? "";
   const dryRun = req.dryRun === true;
-  const out: AdmissionRequest = { uid, kind, operation, namespace, dryRun, subResource };
+  const out: AdmissionRequest = {
+    ...{ uid, kind, operation, namespace, dryRun, subResource },
+    volumeSecrets: [],
+  };
   const creating = operation === "CREATE" && subResource === "";
   const debugging = operation === "UPDATE" && subResource === "ephemeralcontainers";
-  if (kind === "Pod" && (creating || debugging)) out.pod = decodePod(req.object);
+  if (kind === "Pod" && (creating || debugging)) {
+    out.pod = decodePod(req.object);
+    // decodePod has checked that object and spec are objects; read the references from them.
+    out.volumeSecrets = volumeSecretReferences((req.object as { spec?: unknown }).spec);
+  }
   return out;
 }

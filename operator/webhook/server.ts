@@ -14,6 +14,12 @@ const webhookPath = "/mutate-pods";
 /** maxBodyBytes bounds a request body (a pod object is far smaller). */
 const maxBodyBytes = 3 * 1024 * 1024;
 
+/** maxBufferedBytes bounds the request bodies held at once, across every connection. */
+const maxBufferedBytes = 24 * 1024 * 1024;
+
+/** maxConnections bounds the open connections; the API server keeps a few alive per replica. */
+const maxConnections = 512;
+
 /** requestTimeoutMs bounds the time one request may take, headers and body included. */
 const requestTimeoutMs = 10_000;
 
@@ -26,6 +32,8 @@ export interface ServingCertificate {
 /** WebhookServer is the HTTPS admission endpoint. */
 export class WebhookServer {
   private server?: https.Server;
+  /** buffered counts the bytes of request bodies being received. */
+  private buffered = 0;
 
   constructor(
     private readonly deps: AdmissionDeps,
@@ -45,6 +53,7 @@ export class WebhookServer {
     );
     // A client that sends slowly or not at all is cut off: the API server's own timeout for a
     // webhook call is at most 30 s, so nothing legitimate takes longer.
+    server.maxConnections = maxConnections;
     server.headersTimeout = requestTimeoutMs;
     server.requestTimeout = requestTimeoutMs;
     server.setTimeout(requestTimeoutMs, (socket) => socket.destroy());
@@ -64,8 +73,8 @@ export class WebhookServer {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const reply = (status: number, body: unknown) => {
       if (res.headersSent || res.destroyed) return;
-      // After a 413 the rest of the body is never read: close the connection instead.
-      const headers = status === 413 ? { Connection: "close" } : {};
+      // After a 413 or 503 the rest of the body is never read: close the connection instead.
+      const headers = status === 413 || status === 503 ? { Connection: "close" } : {};
       res
         .writeHead(status, { "Content-Type": "application/json", ...headers })
         .end(JSON.stringify(body));
@@ -78,22 +87,41 @@ export class WebhookServer {
     }
     const chunks: Buffer[] = [];
     let size = 0;
+    let refused = false;
+    // Bodies being received count against one budget for the whole process: many connections
+    // each holding an unfinished body must not exhaust the operator's memory.
+    const release = () => {
+      this.buffered -= size;
+      size = 0;
+      chunks.length = 0;
+    };
     req.on("error", (err) => this.log.debug("Webhook request failed", { error: err.message }));
+    req.on("close", release);
     req.on("data", (c: Buffer) => {
-      if (size > maxBodyBytes) return;
-      size += c.length;
-      if (size > maxBodyBytes) {
+      if (refused) return;
+      if (size + c.length > maxBodyBytes) {
+        refused = true;
+        release();
         reply(413, { error: `the body is larger than ${maxBodyBytes} bytes` });
-        chunks.length = 0;
         return;
       }
+      if (this.buffered + c.length > maxBufferedBytes) {
+        refused = true;
+        release();
+        reply(503, { error: "too many requests in progress; retry" });
+        return;
+      }
+      size += c.length;
+      this.buffered += c.length;
       chunks.push(c);
     });
     req.on("end", () => {
-      if (size > maxBodyBytes) return;
+      if (refused) return;
+      const body = Buffer.concat(chunks);
+      release();
       let parsed: unknown;
       try {
-        parsed = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        parsed = JSON.parse(body.toString("utf8"));
       } catch {
         reply(400, { error: "body is not JSON" });
         return;

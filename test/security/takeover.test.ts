@@ -137,6 +137,15 @@ describe("in a namespace with injection enabled", () => {
       }),
     ],
     [
+      "hands the victim's Secret to a CSI driver",
+      (secret) => ({
+        metadata: { name: "thief-6", labels: { app: "other" } },
+        spec: thiefSpec([
+          { name: "c", csi: { driver: "secrets.example", nodePublishSecretRef: { name: secret } } },
+        ]),
+      }),
+    ],
+    [
       "sets only the annotation naming the victim's Secret",
       (secret) => ({
         metadata: {
@@ -207,6 +216,44 @@ describe("in a namespace with injection enabled", () => {
       /denied the request: meshid refused the pod: container "dbg" reads Secret/,
     );
     expect(await identityOf(injected, v.secret)).toEqual(before);
+  });
+
+  it("refuses an ephemeral container that mounts the pod's identity volume", async () => {
+    const v = await victim(injected, "victim-mount");
+    const { body: pod } = await core.readNamespacedPod("victim-mount", injected);
+    pod.spec!.ephemeralContainers = [
+      {
+        name: "dbg",
+        image: "meshid-test-app",
+        volumeMounts: [{ name: "meshid-identity", mountPath: "/steal" }],
+      },
+    ];
+    const message = await core
+      .replaceNamespacedPodEphemeralcontainers("victim-mount", injected, pod)
+      .then(() => "")
+      .catch(
+        (err: { body?: { message?: string } }) => err.body?.message ?? "refused without a message",
+      );
+    expect(message).toMatch(
+      /meshid refused the pod: ephemeral container "dbg" mounts volume "meshid-identity"/,
+    );
+    expect(v.secret).toBe("meshid-victim-mount");
+  });
+
+  it("refuses a selected pod whose name is too long to get an unshortened Secret name", async () => {
+    // A shortened Secret name would itself be a legal meshid-<pod> name another pod could take.
+    const longest = `w-${"a".repeat(244)}`;
+    const ok = await eventually(() => createPod(injected, longest, { app: "web" }, "victim"));
+    expect(ok.spec?.volumes?.find((v) => v.name === "meshid-identity")?.secret?.secretName).toBe(
+      `meshid-${longest}`,
+    );
+    const message = await attempt(injected, {
+      metadata: { name: `w-${"a".repeat(245)}`, labels: { app: "web" } },
+      spec: thiefSpec(),
+    });
+    expect(message).toMatch(
+      /meshid refused the pod: its name is 247 characters long; .* at most 246/,
+    );
   });
 
   it("gives a pod named after a generated Secret a Secret of its own", async () => {

@@ -4,7 +4,10 @@
  * encodings, truncated and oversized bodies) go to the real operator process; every one must get
  * an HTTP answer that is not a server error, and the process must stay up and keep serving.
  */
+import type { ClientRequest } from "node:http";
+import { readFileSync } from "node:fs";
 import * as https from "node:https";
+import { eventually } from "../support/kube";
 import { startOperator, waitReady, type OperatorProcess } from "../support/operator";
 import { postRaw, type RawResponse } from "../support/webhook";
 
@@ -223,6 +226,80 @@ describe("the webhook under malformed input", () => {
     const r = await postRaw(op.webhookPort, JSON.stringify(review));
     expect(r.status).toBe(400);
     expect(op.child.exitCode).toBeNull();
+  });
+
+  it("answers a pod with a mount path of 150,000 slashes with 400 and keeps serving", async () => {
+    const review = baseReview(2) as { request: { object: { spec: { containers: unknown[] } } } };
+    review.request.object.spec.containers = [
+      {
+        name: "a",
+        image: "i",
+        volumeMounts: [{ name: "d", mountPath: `${"/".repeat(150_000)}a` }],
+      },
+    ];
+    const r = await postRaw(op.webhookPort, JSON.stringify(review));
+    expect(r.status).toBe(400);
+    expect(r.body).toMatch(/mountPath is longer than 4096/);
+    expect(await op.readyz()).toBe(200);
+  });
+
+  it("holds at most a bounded amount of unfinished bodies, refusing the rest with 503", async () => {
+    const rss = () => {
+      const status = readFileSync(`/proc/${op.pid}/status`, "utf8");
+      return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+    };
+    const before = rss();
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    const held: ClientRequest[] = [];
+    const answers: Promise<number>[] = [];
+    for (let i = 0; i < 60; i++) {
+      const req = https.request({
+        host: "127.0.0.1",
+        port: op.webhookPort,
+        path: "/mutate-pods",
+        method: "POST",
+        rejectUnauthorized: false,
+        headers: { "Content-Length": String(4 * 1024 * 1024) },
+      });
+      answers.push(
+        new Promise((resolve) => {
+          req.on("response", (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on("error", () => resolve(0));
+        }),
+      );
+      req.write("[");
+      for (let j = 0; j < 3; j++) req.write(chunk);
+      held.push(req);
+    }
+    // Wait until the refusals settle (no new 503 for two polls in a row): the server has then read
+    // all it will read while the rest are held; measure while they are held.
+    let last = -1;
+    let steady = 0;
+    const refused = await eventually(
+      async () => {
+        const settled = await Promise.all(
+          answers.map((a) =>
+            Promise.race([a, new Promise<number>((r) => setTimeout(() => r(-1), 50))]),
+          ),
+        );
+        const n = settled.filter((s) => s === 503).length;
+        steady = n === last ? steady + 1 : 0;
+        last = n;
+        if (steady < 2 && n < held.length) throw new Error(`${n} refused so far`);
+        return n;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    const during = rss();
+    for (const req of held) req.destroy();
+    expect(refused).toBeGreaterThan(0);
+    expect(during - before).toBeLessThan(120);
+    expect(op.child.exitCode).toBeNull();
+    expect(await op.readyz()).toBe(200);
+    expect((await postRaw(op.webhookPort, JSON.stringify(baseReview(3)))).status).toBe(200);
   });
 
   it("cuts off a client that never finishes its request", async () => {
