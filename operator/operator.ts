@@ -36,6 +36,7 @@ export class MeshIdOperator extends Operator {
   private elector?: LeaderElector;
   private ca?: CaManager;
   private webhook?: WebhookManager;
+  private pods?: PodController;
   private leading = false;
   private stopping = false;
 
@@ -57,6 +58,7 @@ export class MeshIdOperator extends Operator {
       requests: () => this.client.stats,
       isLeader: () => this.leading,
       caNotAfter: () => (this.ca?.status.ready ? this.ca.status.ca.notAfter : undefined),
+      pacedWaiting: () => this.pods?.pacedWaiting() ?? {},
     });
   }
 
@@ -84,7 +86,8 @@ export class MeshIdOperator extends Operator {
       new ExistingCache(),
     ];
     const more = { failures, tally, existing, observer: this.metrics };
-    manager.add(new PodController({ ...shared, ...more, random: Math.random }));
+    this.pods = new PodController({ ...shared, ...more, random: Math.random });
+    manager.add(this.pods);
     manager.add(new IdentityController({ ...shared, ...more }));
     await manager.start();
     log.info("Caches synced", manager.sizes());

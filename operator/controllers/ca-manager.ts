@@ -27,7 +27,13 @@ import {
 
 /** CaStatus is what readiness and MeshIdentity status report about the CA. */
 export type CaStatus =
-  { ready: true; ca: SigningCa } | { ready: false; reason: string; message: string };
+  | {
+      ready: true;
+      ca: SigningCa;
+      /** since is when this replica started signing with `ca`: the start of its paced re-issue. */
+      since?: Date;
+    }
+  | { ready: false; reason: string; message: string };
 
 /** CaManagerDeps are the ports the CA manager uses. */
 export interface CaManagerDeps {
@@ -134,7 +140,8 @@ export class CaManager {
         const ca = await this.load(secret);
         const changed = !this.current.ready || this.current.ca.fingerprint !== ca.fingerprint;
         this.loadedVersion = version;
-        this.current = { ready: true, ca };
+        const since = changed || !this.current.ready ? this.deps.clock.now() : this.current.since;
+        this.current = { ready: true, ca, ...(since ? { since } : {}) };
         if (changed) {
           this.deps.logger.info("CA loaded", {
             fingerprint: ca.fingerprint,

@@ -23,6 +23,7 @@ import {
   type SecretHolder,
 } from "../policy/binding";
 import { renewRequestOf } from "../policy/renew-request";
+import { spreadWindowMs } from "../policy/pacing";
 import { podQualifies, selectIdentity } from "../policy/selection";
 import { desiredCertificate } from "../policy/desired";
 import {
@@ -71,7 +72,12 @@ export interface PodControllerDeps {
   logger: Logger;
   config: Pick<
     Config,
-    "trustDomain" | "clusterDomain" | "allowedDnsSuffixes" | "defaultDurationMs" | "concurrency"
+    | "trustDomain"
+    | "clusterDomain"
+    | "allowedDnsSuffixes"
+    | "defaultDurationMs"
+    | "concurrency"
+    | "reissueRate"
   >;
   existing: ExistingCache;
   failures: FailureLog;
@@ -112,6 +118,8 @@ export class PodController implements Controller {
   private readonly written = new Map<string, { secret: V1Secret; at: number }>();
   /** Pods whose Secret conflict has been reported, so a retry does not repeat the Event. */
   private readonly conflicts = new Map<string, string>();
+  /** Pods waiting for their slot of a paced mass re-issue, by what they wait for. */
+  private readonly waiting = new Map<string, "ca-change" | "requested">();
 
   constructor(private readonly deps: PodControllerDeps) {}
 
@@ -150,6 +158,13 @@ export class PodController implements Controller {
     ];
   }
 
+  /** pacedWaiting counts the pods waiting for their slot of a paced re-issue, by reason. */
+  pacedWaiting(): Record<"ca-change" | "requested", number> {
+    const counts = { "ca-change": 0, requested: 0 };
+    for (const reason of this.waiting.values()) counts[reason]++;
+    return counts;
+  }
+
   /** allKeys is every cached pod. */
   allKeys(): string[] {
     return this.deps.pods.list().map(keyOf);
@@ -163,6 +178,7 @@ export class PodController implements Controller {
     const pod = deps.pods.get(key);
     const owned = managedSecretsOfPod(deps.secrets, namespace, name);
 
+    this.waiting.delete(key);
     if (!pod || !podQualifies(pod)) {
       log.debug("Pod is gone or finished", { secrets: owned.length });
       this.conflicts.delete(key);
@@ -210,13 +226,27 @@ export class PodController implements Controller {
     this.conflicts.delete(key);
     const existing = current ? gatherExisting(current, ca.ca, deps.existing) : undefined;
     const now = deps.clock.now();
-    const renewRequest = renewRequestOf(pod.metadata, winner.metadata, winner.status?.selectedPods);
+    const pacing = { ratePerSecond: deps.config.reissueRate };
+    const renewRequest = renewRequestOf(
+      pod.metadata,
+      winner.metadata,
+      winner.status?.selectedPods,
+      pacing,
+    );
+    // A CA change concerns every pod: its window holds them all at the configured rate. Listing
+    // the pods costs a copy, so it is done only for a leaf of the previous CA.
+    const caChange =
+      ca.since && existing?.chain === "other-trusted"
+        ? { since: ca.since, spreadMs: spreadWindowMs(deps.pods.list().length, pacing) }
+        : undefined;
     const decision = decideIssuance(desired, existing, {
       podUid: pod.metadata?.uid ?? "",
       now,
       ...(renewRequest ? { renewRequest } : {}),
+      ...(caChange ? { caChange } : {}),
     });
     if (!decision.issue) {
+      if (decision.paced) this.waiting.set(key, decision.paced);
       log.debug("Certificate is current", {
         secret: secretName,
         renewAt: decision.renewAt.toISOString(),
