@@ -59,6 +59,7 @@ export class MeshIdOperator extends Operator {
       isLeader: () => this.leading,
       caNotAfter: () => (this.ca?.status.ready ? this.ca.status.ca.notAfter : undefined),
       pacedWaiting: () => this.pods?.pacedWaiting() ?? {},
+      caExpiringWithoutSuccessor: () => this.ca?.expiringWithoutSuccessor ?? false,
     });
   }
 

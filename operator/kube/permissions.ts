@@ -32,7 +32,7 @@ export const permissions: readonly Permission[] = [
     apiGroup: "",
     resources: ["secrets"],
     verbs: ["get", "list", "watch", "create", "update", "delete"],
-    why: "issue, rotate and clean up certificate Secrets; read and bootstrap the CA Secrets",
+    why: "issue, rotate and clean up certificate Secrets; read, bootstrap and renew the CA Secrets",
   },
   {
     apiGroup: "",

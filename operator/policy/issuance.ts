@@ -243,17 +243,17 @@ const maxJitterFraction = 0.1;
 
 /**
  * renewalTime is notAfter - renewBefore - jitter, where `jitter` in [0, 1) is drawn once by the
- * caller at issuance and scaled to 0-10% of renewBefore. When the certificate is shorter than
- * renewBefore (capped by the CA's notAfter), it renews after two thirds of its actual life, so a
- * short certificate never renews in a loop.
+ * caller at issuance and scaled to 0-10% of renewBefore. When the certificate's life from
+ * `issuedAt` (signing, not the backdated notBefore) is shorter than renewBefore (capped by the CA's
+ * notAfter), it renews after two thirds of that life, so a short certificate never renews in a loop.
  */
 export function renewalTime(
-  notBefore: Date,
+  issuedAt: Date,
   notAfter: Date,
   renewBeforeMs: number,
   jitter: number,
 ): Date {
-  const lifetime = notAfter.getTime() - notBefore.getTime();
+  const lifetime = notAfter.getTime() - issuedAt.getTime();
   const before = renewBeforeMs < lifetime ? renewBeforeMs : lifetime / 3;
   const j = Math.min(Math.max(jitter, 0), 1) * maxJitterFraction * before;
   return new Date(Math.round(notAfter.getTime() - before - j));
