@@ -22,6 +22,7 @@ import { ExistingCache } from "./controllers/existing";
 import { FailureLog } from "./controllers/failure-log";
 import { IssuanceTally } from "./controllers/issuance-tally";
 import { WebhookManager } from "./controllers/webhook-manager";
+import { CaStatusController } from "./controllers/ca-status-controller";
 import { HealthServer } from "./health";
 import { randomToken } from "./webhook/admission";
 import { Metrics } from "./metrics";
@@ -90,6 +91,7 @@ export class MeshIdOperator extends Operator {
     this.pods = new PodController({ ...shared, ...more, random: Math.random });
     manager.add(this.pods);
     manager.add(new IdentityController({ ...shared, ...more }));
+    manager.add(new CaStatusController({ ...shared, existing, renewAt: () => this.ca?.renewAt }));
     await manager.start();
     log.info("Caches synced", manager.sizes());
 

@@ -160,6 +160,11 @@ export class CaManager {
     return new Date(Math.min(ca.notBefore.getTime() + skew, ca.notAfter.getTime()));
   }
 
+  /** renewAt is when the loaded intermediate is renewed (or, external, warned about). */
+  get renewAt(): Date | undefined {
+    return this.current.ready ? this.renewalTime(this.current.ca) : undefined;
+  }
+
   private renewalTime(ca: SigningCa): Date {
     const fraction = this.deps.config.caRenewFraction;
     return intermediateRenewalTime(this.issuedAt(ca), ca.notAfter, fraction);

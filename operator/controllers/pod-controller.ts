@@ -376,6 +376,7 @@ export class PodController implements Controller {
         readable: true,
         keyMatches: true,
         chain: "current",
+        issuerFingerprint: ca.ca.fingerprint,
         ownerUid: pod.metadata?.uid ?? "",
         recordedPodUid: pod.metadata?.uid ?? "",
         contents: desiredContents(desired),

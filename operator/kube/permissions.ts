@@ -67,6 +67,20 @@ export const permissions: readonly Permission[] = [
     why: "report status",
   },
   {
+    apiGroup: "meshid.dev",
+    resources: ["meshcas"],
+    verbs: ["get", "create"],
+    resourceNames: ["meshid"],
+    why: "create the one MeshCA object (meshid) that shows the CA; create cannot be limited by name",
+  },
+  {
+    apiGroup: "meshid.dev",
+    resources: ["meshcas/status"],
+    verbs: ["patch"],
+    resourceNames: ["meshid"],
+    why: "report the CA's intermediates, roots, phase and leaf inventory",
+  },
+  {
     apiGroup: "coordination.k8s.io",
     resources: ["leases"],
     verbs: ["get", "create", "update"],

@@ -4,7 +4,8 @@
  * it, while the roots every Secret trusts never change.
  */
 import { X509Certificate } from "node:crypto";
-import { createNamespace, eventually, testKubeConfig } from "../support/kube";
+import { createNamespace, eventually, kubectl, testKubeConfig } from "../support/kube";
+import type { MeshCAStatus } from "../../api/v1alpha1/meshca";
 import { startOperator, waitReady, type OperatorProcess } from "../support/operator";
 import {
   core,
@@ -90,6 +91,27 @@ describe("intermediate renewal", () => {
       },
       { timeoutMs: 60_000, intervalMs: 1_000 },
     );
+
+    // The MeshCA shows the successor, the replaced intermediate, the unchanged root, and the
+    // successor's leaves in its inventory.
+    await eventually(
+      async () => {
+        const out = await kubectl(["get", "meshca", "meshid", "-o", "json"]);
+        const status = (JSON.parse(out) as { status?: MeshCAStatus }).status;
+        const current = fingerprint(secretText(await caSecret("meshid-ca"), "tls.crt"));
+        expect(status?.intermediate?.fingerprint).toBe(current);
+        expect(status?.previousIntermediates?.map((p) => p.fingerprint)).toContain(
+          fingerprint(firstPem),
+        );
+        expect(status?.roots?.map((r) => r.fingerprint)).toEqual([fingerprint(rootPem)]);
+        const onCurrent = status?.issuers?.find((i) => i.fingerprint === current)?.leaves ?? 0;
+        expect(onCurrent).toBeGreaterThanOrEqual(4);
+      },
+      { timeoutMs: 30_000, intervalMs: 1_000 },
+    );
+    const table = await kubectl(["get", "meshca"]);
+    expect(table).toMatch(/NAME\s+PHASE\s+EXPIRES\s+RENEWS\s+LEAVES\s+CURRENT\s+PREVIOUS\s+AGE/);
+    expect(table).toMatch(/^meshid\s+(Active|Draining)\s/m);
 
     expect(op.child.exitCode).toBeNull();
     expect(
