@@ -407,6 +407,24 @@ describe("PodController.reconcile", () => {
     expect(cert(secrets.get("shop/meshid-p1")).issuerFingerprint).toBe(trustingBoth.fingerprint);
   });
 
+  it("starts the paced re-issues of two pods due at once no closer than 1/rate apart", async () => {
+    const pods = [pod("p1"), pod("p2")];
+    let status: CaStatus = { ready: true, ca: otherCa };
+    const { controller, kube, clock } = setup({ pods, reissueRate: 1, ca: () => status });
+    await controller.reconcile("shop/p1");
+    await controller.reconcile("shop/p2");
+    // A window opened two seconds ago holds both slots: both are due now.
+    status = { ready: true, ca: trustingBoth, since: new Date(clock.now().getTime() - 2_000) };
+    await controller.reconcile("shop/p1");
+    const second = await controller.reconcile("shop/p2");
+    expect(kube.writes).toEqual(["create meshid-p1", "create meshid-p2", "replace meshid-p1"]);
+    expect(second.requeueAfterMs).toBe(1_000);
+    expect(controller.pacedWaiting()).toEqual({ "ca-change": 1, requested: 0 });
+    await clock.advance(1_000);
+    await controller.reconcile("shop/p2");
+    expect(kube.writes).toHaveLength(4);
+  });
+
   it("draws a different renewal time for pods issued together", async () => {
     let draw = 0;
     const { controller, secrets } = setup({ pods: [pod("p1"), pod("p2"), pod("p3")] });

@@ -46,6 +46,7 @@ import {
 } from "./existing";
 import type { FailureLog } from "./failure-log";
 import type { IssuanceTally } from "./issuance-tally";
+import { Pacer } from "./pacer";
 import { podsByUid, secretsByPod, type Cache } from "./cache";
 import { watch, type Controller, type Source, type Watch } from "../kube/manager";
 import { errorText, MeshIdError } from "../errors";
@@ -120,8 +121,12 @@ export class PodController implements Controller {
   private readonly conflicts = new Map<string, string>();
   /** Pods waiting for their slot of a paced mass re-issue, by what they wait for. */
   private readonly waiting = new Map<string, "ca-change" | "requested">();
+  /** Caps the starts of paced re-issues at --reissue-rate. */
+  private readonly pacer: Pacer;
 
-  constructor(private readonly deps: PodControllerDeps) {}
+  constructor(private readonly deps: PodControllerDeps) {
+    this.pacer = new Pacer(deps.clock, deps.config.reissueRate);
+  }
 
   get concurrency(): number {
     return this.deps.config.concurrency;
@@ -182,6 +187,7 @@ export class PodController implements Controller {
     if (!pod || !podQualifies(pod)) {
       log.debug("Pod is gone or finished", { secrets: owned.length });
       this.conflicts.delete(key);
+      this.pacer.release(key);
       await this.deleteSecrets(owned, log, "pod is gone or finished");
       return {};
     }
@@ -245,6 +251,13 @@ export class PodController implements Controller {
       ...(renewRequest ? { renewRequest } : {}),
       ...(caChange ? { caChange } : {}),
     });
+    if (decision.issue && (decision.reason === "ca-change" || decision.reason === "requested")) {
+      const wait = this.pacer.take(key);
+      if (wait > 0) {
+        this.waiting.set(key, decision.reason);
+        return { requeueAfterMs: wait };
+      }
+    } else this.pacer.release(key);
     if (!decision.issue) {
       if (decision.paced) this.waiting.set(key, decision.paced);
       log.debug("Certificate is current", {

@@ -3,7 +3,8 @@
  * but their Secrets are real) while a checker, every second, makes pods handshake with each other
  * using each pod's current Secret: its leaf and chain as its certificate, its own ca.crt as the
  * only trust. Not one handshake may fail while the intermediate is renewed and every leaf moves to
- * the successor, and the move must be paced: `ca-change` issuances spread at --reissue-rate.
+ * the successor, and the move must be paced: no second holds more `ca-change` re-issues than
+ * --reissue-rate.
  */
 import * as tls from "node:tls";
 import { X509Certificate } from "node:crypto";
@@ -136,26 +137,30 @@ describe("an intermediate renewal under mutual TLS", () => {
     expect(moved).toBe(true);
     expect(handshakes).toBeGreaterThanOrEqual(100);
 
-    // Paced: the ca-change issuances of this namespace spread over their window, never a burst.
+    // Paced: the ca-change re-issues of this namespace, at the moment each was let through
+    // ("Issuing certificate", logged right after the pacer's decision, before signing).
     const times = op
       .logs()
       .filter(
-        (l) => l.message === "Issued certificate" && l.reason === "ca-change" && l.namespace === ns,
+        (l) =>
+          l.message === "Issuing certificate" && l.reason === "ca-change" && l.namespace === ns,
       )
       .map((l) => new Date(l.timestamp as string).getTime())
       .sort((x, y) => x - y);
     const windowOf = (ms: number) =>
       Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + ms).length));
     console.log(
-      `${handshakes} handshakes, 0 failed; ${times.length} ca-change issuances over ${
+      `${handshakes} handshakes, 0 failed; ${times.length} ca-change re-issues over ${
         times.length ? (times[times.length - 1]! - times[0]!) / 1000 : 0
-      } s; busiest 1 s: ${windowOf(1_000)}, busiest 5 s: ${windowOf(5_000)} (rate ${rate}/s)`,
+      } s; busiest second: ${windowOf(998)}, busiest 5 s: ${windowOf(5_000)} (rate ${rate}/s)`,
     );
     expect(times.length).toBeGreaterThanOrEqual(pods / 2);
-    // Unpaced, every leaf would move within a second or two. Paced, the window holds every pod at
-    // the rate (8 s for these 40 alone, longer with other tests' pods in the cluster), each pod at
-    // a stable hash slot: the average second sees the rate, and three times it would mean no pacing.
-    expect(times[times.length - 1]! - times[0]!).toBeGreaterThanOrEqual(((pods / rate) * 1000) / 2);
-    expect(windowOf(1_000)).toBeLessThanOrEqual(3 * rate);
+    // Unpaced, every leaf would move within a second or two. Paced, they spread over the window
+    // (8 s for these 40 alone, longer with other tests' pods in the cluster), and no second
+    // holds more than the rate.
+    expect(times[times.length - 1]! - times[0]!).toBeGreaterThanOrEqual(((pods - 1) / rate) * 1000);
+    // Log timestamps trail the pacer's decision by up to a millisecond: a window 2 ms short of
+    // a second absorbs that without hiding a burst.
+    expect(windowOf(998)).toBeLessThanOrEqual(rate);
   });
 });
