@@ -208,7 +208,7 @@ export function buildMeshCaCrd(): CustomResourceDefinition {
         listKind: `${MESHCA_KIND}List`,
         plural: MESHCA_PLURAL,
         singular: "meshca",
-        shortNames: [],
+        shortNames: ["mca"],
         categories: [...CATEGORIES],
       },
       scope: "Cluster",

@@ -1,13 +1,7 @@
 import type { CoreV1Event, V1Secret } from "@kubernetes/client-node";
 import type { MeshCA, MeshCAStatus } from "../../api/v1alpha1/meshca";
-import {
-  bootstrapCa,
-  generateKey,
-  issueLeaf,
-  loadSigningCa,
-  signIntermediate,
-  type SigningCa,
-} from "../pki";
+import { newTestCa, rootCaOf } from "../pki/testing/fixtures";
+import { generateKey, issueLeaf, loadSigningCa, signIntermediate, type SigningCa } from "../pki";
 import type { EventPort, MeshCaPort, SecretPort } from "../kube/client";
 import { FakeClock } from "../testing/fake-clock";
 import { MemoryCache } from "../testing/memory-cache";
@@ -50,20 +44,15 @@ let second: SigningCa;
 let firstPem: string;
 
 beforeAll(async () => {
-  const opts = {
+  const { boot, ca } = await newTestCa({ now });
+  firstPem = boot.intermediate.certPem;
+  first = ca;
+  const next = await signIntermediate(await rootCaOf(boot, now), {
     trustDomain: "cluster.local",
     clusterDomain: "cluster.local",
     dnsSuffixes: ["svc"],
-  };
-  const boot = await bootstrapCa({ ...opts, now });
-  firstPem = boot.intermediate.certPem;
-  first = await loadSigningCa({
-    ...boot.intermediate,
-    rootsPem: boot.root.certPem,
     now,
   });
-  const root = await loadSigningCa({ ...boot.root, rootsPem: boot.root.certPem, now });
-  const next = await signIntermediate(root, { ...opts, now });
   second = await loadSigningCa({ ...next, rootsPem: boot.root.certPem, now });
 });
 

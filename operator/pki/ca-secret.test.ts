@@ -8,7 +8,7 @@ import {
 import { signIntermediate } from "./ca";
 import { CaSecretCorruptError } from "./errors";
 import { loadSigningCa } from "./signing-ca";
-import { DAY, newTestCa, T0, type TestCa } from "./testing/fixtures";
+import { DAY, newTestCa, rootCaOf, T0, type TestCa } from "./testing/fixtures";
 
 let a: TestCa;
 let data: CaSecretData;
@@ -125,12 +125,7 @@ describe("renewedSecretData", () => {
     Buffer.from(d[key] ?? "", "base64").toString();
 
   it("puts the successor in tls.crt and tls.key, keeps ca.crt, and keeps earlier intermediates only while they are valid", async () => {
-    const root = await loadSigningCa({
-      certPem: a.boot.root.certPem,
-      keyPem: a.boot.root.keyPem,
-      rootsPem: a.boot.root.certPem,
-      now: T0,
-    });
+    const root = await rootCaOf(a.boot);
     const opts = {
       trustDomain: "cluster.local",
       clusterDomain: "cluster.local",

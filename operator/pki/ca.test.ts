@@ -4,7 +4,7 @@ import { generateKey, type KeySpec } from "./keys";
 import { issueLeaf } from "./issue";
 import { parseCertificates } from "./pem";
 import { loadSigningCa } from "./signing-ca";
-import { DAY, newTestCa, spiffeId, T0 } from "./testing/fixtures";
+import { DAY, newTestCa, rootCaOf, spiffeId, T0 } from "./testing/fixtures";
 import { firstPem, verify, x509Text } from "./testing/openssl";
 
 const base: BootstrapCaOptions = {
@@ -164,12 +164,7 @@ describe("bootstrapCa", () => {
 describe("signIntermediate", () => {
   it("signs a successor intermediate with the same root and fences, that openssl verifies and that signs leaves a peer of the old one trusts", async () => {
     const boot = await bootstrapCa(base);
-    const root = await loadSigningCa({
-      certPem: boot.root.certPem,
-      keyPem: boot.root.keyPem,
-      rootsPem: boot.root.certPem,
-      now: T0,
-    });
+    const root = await rootCaOf(boot);
     const later = new Date(T0.getTime() + 200 * DAY);
     const next = await signIntermediate(root, {
       ...base,
@@ -215,12 +210,7 @@ describe("signIntermediate", () => {
 
   it("never outlives its root", async () => {
     const boot = await bootstrapCa({ ...base, rootValidityMs: 30 * DAY });
-    const root = await loadSigningCa({
-      certPem: boot.root.certPem,
-      keyPem: boot.root.keyPem,
-      rootsPem: boot.root.certPem,
-      now: T0,
-    });
+    const root = await rootCaOf(boot);
     const next = await signIntermediate(root, { ...base, now: new Date(T0.getTime() + 20 * DAY) });
     const [cert] = parseCertificates(next.certPem, "next");
     expect(cert?.cert.notAfter).toEqual(root.notAfter);
