@@ -394,7 +394,11 @@ describe("PodController.reconcile", () => {
 
     status = { ready: true, ca: trustingBoth, since: clock.now() };
     const waiting = await controller.reconcile("shop/p1");
-    expect(kube.writes).toHaveLength(1);
+    // The new roots reach the pod at once (ca.crt only); its leaf waits for its slot.
+    expect(kube.writes).toEqual(["create meshid-p1", "replace meshid-p1"]);
+    expect(Buffer.from(secrets.get("shop/meshid-p1")!.data!["ca.crt"]!, "base64").toString()).toBe(
+      trustingBoth.trustBundlePem,
+    );
     expect(controller.pacedWaiting()).toEqual({ "ca-change": 1, requested: 0 });
     // Ten pods at one a second: a window of ten seconds, and p1 waits for its own slot in it.
     expect(waiting.requeueAfterMs).toBeGreaterThanOrEqual(1_000);
@@ -402,7 +406,7 @@ describe("PodController.reconcile", () => {
 
     await clock.advance(waiting.requeueAfterMs!);
     await controller.reconcile("shop/p1");
-    expect(kube.writes).toEqual(["create meshid-p1", "replace meshid-p1"]);
+    expect(kube.writes).toEqual(["create meshid-p1", "replace meshid-p1", "replace meshid-p1"]);
     expect(controller.pacedWaiting()).toEqual({ "ca-change": 0, requested: 0 });
     expect(cert(secrets.get("shop/meshid-p1")).issuerFingerprint).toBe(trustingBoth.fingerprint);
   });
@@ -417,12 +421,36 @@ describe("PodController.reconcile", () => {
     status = { ready: true, ca: trustingBoth, since: new Date(clock.now().getTime() - 2_000) };
     await controller.reconcile("shop/p1");
     const second = await controller.reconcile("shop/p2");
-    expect(kube.writes).toEqual(["create meshid-p1", "create meshid-p2", "replace meshid-p1"]);
+    // p1 is re-issued; p2 waits its turn, holding the new roots meanwhile (ca.crt only).
+    expect(kube.writes).toEqual([
+      "create meshid-p1",
+      "create meshid-p2",
+      "replace meshid-p1",
+      "replace meshid-p2",
+    ]);
     expect(second.requeueAfterMs).toBe(1_000);
     expect(controller.pacedWaiting()).toEqual({ "ca-change": 1, requested: 0 });
     await clock.advance(1_000);
     await controller.reconcile("shop/p2");
-    expect(kube.writes).toHaveLength(4);
+    expect(kube.writes).toHaveLength(5);
+  });
+
+  it("rewrites only ca.crt when the trusted roots change, without re-issuing, once", async () => {
+    let status: CaStatus = { ready: true, ca: signingCa };
+    const { controller, kube, secrets } = setup({ ca: () => status });
+    await controller.reconcile("shop/p1");
+    const before = secrets.get("shop/meshid-p1")!;
+    status = { ready: true, ca: trustingBoth };
+    await controller.reconcile("shop/p1");
+    const after = secrets.get("shop/meshid-p1")!;
+    expect(kube.writes).toEqual(["create meshid-p1", "replace meshid-p1"]);
+    expect(after.data!["tls.crt"]).toBe(before.data!["tls.crt"]);
+    expect(after.data!["tls.key"]).toBe(before.data!["tls.key"]);
+    expect(Buffer.from(after.data!["ca.crt"]!, "base64").toString()).toBe(
+      trustingBoth.trustBundlePem,
+    );
+    await controller.reconcile("shop/p1");
+    expect(kube.writes).toHaveLength(2);
   });
 
   it("draws a different renewal time for pods issued together", async () => {

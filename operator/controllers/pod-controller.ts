@@ -32,11 +32,13 @@ import {
   keyMayBeKept,
   requeueDelay,
   specHash,
+  trustBundleStale,
   type DesiredCertificate,
   type IssueReason,
 } from "../policy/issuance";
 import { issueCertificate } from "./issue";
 import type { CaStatus } from "./ca-manager";
+import type { SigningCa } from "../pki";
 import {
   cacheId,
   canonicalIps,
@@ -255,11 +257,13 @@ export class PodController implements Controller {
       const wait = this.pacer.take(key);
       if (wait > 0) {
         this.waiting.set(key, decision.reason);
+        if (current && existing) await this.refreshTrustBundle(current, existing, ca.ca, log);
         return { requeueAfterMs: wait };
       }
     } else this.pacer.release(key);
     if (!decision.issue) {
       if (decision.paced) this.waiting.set(key, decision.paced);
+      if (current && existing) await this.refreshTrustBundle(current, existing, ca.ca, log);
       log.debug("Certificate is current", {
         secret: secretName,
         renewAt: decision.renewAt.toISOString(),
@@ -400,6 +404,36 @@ export class PodController implements Controller {
         keyPem,
       });
     return { secret: stored, renewAt, serialHex: leaf.serialHex, notAfter: leaf.notAfter };
+  }
+
+  /**
+   * refreshTrustBundle rewrites only ca.crt of a kept Secret whose bundle is not the one meshid
+   * trusts now (a root added or retired): the certificate and key stay, so nothing is re-issued.
+   */
+  private async refreshTrustBundle(
+    current: V1Secret,
+    existing: GatheredCertificate,
+    ca: SigningCa,
+    log: Logger,
+  ): Promise<void> {
+    const stored = current.data?.["ca.crt"];
+    const storedPem = stored ? Buffer.from(stored, "base64").toString("utf8") : undefined;
+    if (!trustBundleStale(storedPem, ca.trustBundlePem)) return;
+    const namespace = current.metadata?.namespace ?? "";
+    const name = current.metadata?.name ?? "";
+    const refreshed = await this.deps.kube.replaceSecret(namespace, {
+      ...current,
+      data: {
+        ...current.data,
+        "ca.crt": Buffer.from(ca.trustBundlePem, "utf8").toString("base64"),
+      },
+    });
+    const key = objectKey(namespace, name);
+    this.written.set(key, { secret: refreshed, at: this.deps.clock.now().getTime() });
+    // The certificate did not change: what was verified of it still holds for the new version.
+    const id = cacheId(refreshed, ca);
+    if (id) this.deps.existing.set(id, existing);
+    log.info("Refreshed the trust bundle of a certificate Secret", { secret: name });
   }
 
   /** isLivePod tells whether a pod with this UID is in the cache and not finished. */

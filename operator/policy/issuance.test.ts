@@ -4,6 +4,7 @@ import {
   desiredContents,
   renewalTime,
   requeueDelay,
+  trustBundleStale,
   type DesiredCertificate,
   type ExistingCertificate,
 } from "./issuance";
@@ -258,5 +259,17 @@ describe("requeueDelay", () => {
     ["never asks for a negative delay", new Date(now.getTime() - 60_000), 1_000],
   ])("%s", (_n, at, ms) => {
     expect(requeueDelay(at, now)).toBe(ms);
+  });
+});
+
+describe("trustBundleStale", () => {
+  const pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+  it.each([
+    ["the same bundle is current", pem, pem, false],
+    ["the same bundle with CRLF line ends is current", pem.replace(/\n/g, "\r\n"), pem, false],
+    ["a bundle missing a root is stale", pem, pem + pem.replace("AAAA", "BBBB"), true],
+    ["no ca.crt is stale", undefined, pem, true],
+  ])("%s", (_n, stored, bundle, want) => {
+    expect(trustBundleStale(stored, bundle)).toBe(want);
   });
 });

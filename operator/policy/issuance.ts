@@ -259,6 +259,16 @@ export function renewalTime(
   return new Date(Math.round(notAfter.getTime() - before - j));
 }
 
+/**
+ * trustBundleStale tells whether a Secret's ca.crt differs from the bundle meshid trusts now: a
+ * Secret kept (not re-issued) must still carry every root a peer's certificate may chain to, so a
+ * change of the bundle reaches each pod by rewriting ca.crt alone.
+ */
+export function trustBundleStale(storedPem: string | undefined, bundlePem: string): boolean {
+  const norm = (t: string) => t.replace(/\r\n/g, "\n").trim();
+  return storedPem === undefined || norm(storedPem) !== norm(bundlePem);
+}
+
 /** minRequeueMs is the shortest delay a reconcile asks for: never zero or negative. */
 const minRequeueMs = 1_000;
 
