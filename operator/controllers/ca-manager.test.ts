@@ -304,6 +304,27 @@ describe("CaManager", () => {
     manager.stop();
   });
 
+  it("reports a new bundle under the same intermediate as a change, keeping the pacing start", async () => {
+    const { manager, kube, changes, clock, recheck } = setup({ caMode: "external" });
+    const pair = await caPair(clock.now());
+    const other = await caPair(clock.now());
+    kube.store(pair.intermediate);
+    await manager.start();
+    const since = manager.status.ready ? manager.status.since : undefined;
+    const both =
+      Buffer.from(pair.intermediate.data!["ca.crt"]!, "base64").toString() +
+      Buffer.from(other.root.data!["tls.crt"]!, "base64").toString();
+    kube.store({
+      ...pair.intermediate,
+      data: { ...pair.intermediate.data, "ca.crt": Buffer.from(both).toString("base64") },
+    });
+    await recheck();
+    expect(changes.map(reasonOf)).toEqual(["ready", "ready"]);
+    expect(manager.status.ready && manager.status.ca.trustBundlePem).toBe(both);
+    expect(manager.status.ready && manager.status.since).toEqual(since);
+    manager.stop();
+  });
+
   describe("intermediate renewal (bootstrap mode)", () => {
     const hour = 3_600_000;
     const minute = 60_000;

@@ -202,9 +202,15 @@ export class CaManager {
     const expired = this.current.ready && this.deps.clock.now() >= this.current.ca.notAfter;
     if (!this.current.ready || version !== this.loadedVersion || expired) {
       const ca = await this.load(secret);
-      const changed = !this.current.ready || this.current.ca.fingerprint !== ca.fingerprint;
+      const signerChanged = !this.current.ready || this.current.ca.fingerprint !== ca.fingerprint;
+      // A new bundle under the same intermediate (a root added to ca.crt) is a change too: pods'
+      // ca.crt, the bundle ConfigMaps and the webhook's caBundle must follow it now.
+      const changed =
+        signerChanged ||
+        (this.current.ready && this.current.ca.trustBundlePem !== ca.trustBundlePem);
       this.loadedVersion = version;
-      const since = changed || !this.current.ready ? this.deps.clock.now() : this.current.since;
+      const since =
+        signerChanged || !this.current.ready ? this.deps.clock.now() : this.current.since;
       this.current = { ready: true, ca, ...(since ? { since } : {}) };
       if (changed) {
         this.deps.logger.info("CA loaded", {
