@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Document, stringify, type YAMLSeq } from "yaml";
 import { buildCustomResourceDefinition } from "../api/v1alpha1/crd";
+import { buildMeshCaCrd } from "../api/v1alpha1/meshca";
 import { CRD_NAME, GROUP, KIND, PLURAL } from "../api/v1alpha1/names";
 import { permissions, type Permission } from "../operator/kube/permissions";
 import { healthCheckDir, renderHealthTests } from "./argocd-health";
@@ -63,6 +64,13 @@ const labels = (component: string) => ({
 export function renderCrdYaml(): string {
   const header = [generatedFrom("api/v1alpha1"), `# CustomResourceDefinition ${CRD_NAME}`];
   return `${header.join("\n")}\n${render(buildCustomResourceDefinition())}`;
+}
+
+/** renderMeshCaCrdYaml renders the MeshCA CRD as YAML, header comment included. */
+function renderMeshCaCrdYaml(): string {
+  const crd = buildMeshCaCrd();
+  const header = [generatedFrom("api/v1alpha1"), `# CustomResourceDefinition ${crd.metadata.name}`];
+  return `${header.join("\n")}\n${render(crd)}`;
 }
 
 /** ruleOf turns one declared permission into the RBAC rule that grants exactly it. */
@@ -195,6 +203,7 @@ export function renderHealthCheckPatch(root: string = repoRoot): string {
 /** renderManifests returns every file the generator writes. */
 export function renderManifests(root: string = repoRoot): GeneratedManifest[] {
   const crdFile = `${GROUP}_${PLURAL}.yaml`;
+  const meshCaFile = `${GROUP}_meshcas.yaml`;
   const rbac = {
     "service-account.yaml": renderServiceAccountYaml(),
     "cluster-role.yaml": renderClusterRoleYaml(),
@@ -204,7 +213,11 @@ export function renderManifests(root: string = repoRoot): GeneratedManifest[] {
   };
   return [
     { path: join("manifests", "crd", crdFile), content: renderCrdYaml() },
-    { path: join("manifests", "crd", "Kustomization"), content: renderKustomization([crdFile]) },
+    { path: join("manifests", "crd", meshCaFile), content: renderMeshCaCrdYaml() },
+    {
+      path: join("manifests", "crd", "Kustomization"),
+      content: renderKustomization([crdFile, meshCaFile]),
+    },
     ...Object.entries(rbac).map(([file, content]) => ({
       path: join("manifests", "rbac", file),
       content,

@@ -24,7 +24,18 @@ describe("parseConfig", () => {
       webhookConfigName: "meshid",
       webhookService: "meshid-webhook",
       webhookCertIps: [],
+      caIntermediateValidityMs: 365 * 24 * 3_600_000,
+      caRootValidityMs: 3650 * 24 * 3_600_000,
+      caRenewFraction: 0.667,
+      reissueRate: 20,
     });
+  });
+
+  it.each([
+    ["0", /--ca-renew-fraction: "0" is not a fraction between 0 and 1/],
+    ["1.5", /--ca-renew-fraction: "1.5" is not a fraction between 0 and 1/],
+  ])("refuses --ca-renew-fraction=%s", (raw, message) => {
+    expect(() => config([`--ca-renew-fraction=${raw}`])).toThrow(message);
   });
 
   it.each([

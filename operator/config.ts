@@ -35,6 +35,10 @@ export interface Config {
   concurrency: number;
   resyncPeriodMs: number;
   caRecheckPeriodMs: number;
+  caIntermediateValidityMs: number;
+  caRootValidityMs: number;
+  caRenewFraction: number;
+  reissueRate: number;
   webhookPort: number;
   webhookConfigName: string;
   webhookService: string;
@@ -86,6 +90,12 @@ const duration = (raw: string, name: string) => {
   } catch {
     throw new ConfigError(`${name}: "${raw}" is not a duration (e.g. 15s, 10m, 24h, 1h30m)`);
   }
+};
+const fraction = (raw: string, name: string) => {
+  const n = Number(raw);
+  if (!(n > 0 && n < 1))
+    throw new ConfigError(`${name}: "${raw}" is not a fraction between 0 and 1`);
+  return n;
 };
 const bool = (raw: string, name: string) => {
   const v = raw.trim().toLowerCase();
@@ -290,6 +300,38 @@ export const options: readonly Option[] = [
     default: "30s",
     help: "how often the CA Secrets are read again, so a replaced, deleted or repaired CA is noticed",
     parse: duration,
+  },
+  {
+    key: "caIntermediateValidityMs",
+    flag: "--ca-intermediate-validity",
+    env: "MESHID_CA_INTERMEDIATE_VALIDITY",
+    default: "8760h",
+    help: "lifetime of each intermediate CA meshid signs (bootstrap mode), capped at its root's notAfter",
+    parse: duration,
+  },
+  {
+    key: "caRootValidityMs",
+    flag: "--ca-root-validity",
+    env: "MESHID_CA_ROOT_VALIDITY",
+    default: "87600h",
+    help: "lifetime of a root CA meshid generates (bootstrap mode)",
+    parse: duration,
+  },
+  {
+    key: "caRenewFraction",
+    flag: "--ca-renew-fraction",
+    env: "MESHID_CA_RENEW_FRACTION",
+    default: "0.667",
+    help: "share of the intermediate's life after which meshid signs its successor (bootstrap mode)",
+    parse: fraction,
+  },
+  {
+    key: "reissueRate",
+    flag: "--reissue-rate",
+    env: "MESHID_REISSUE_RATE",
+    default: "20",
+    help: "certificates a second that a mass re-issue (a CA change, a MeshIdentity-wide renewal request) may re-issue, on average",
+    parse: positiveInt,
   },
   {
     key: "webhookPort",

@@ -19,6 +19,10 @@ export interface MetricsSources {
   requests: () => RequestStats;
   isLeader: () => boolean;
   caNotAfter: () => Date | undefined;
+  /** caExpiringWithoutSuccessor is true past the CA's renewal point when no successor comes. */
+  caExpiringWithoutSuccessor?: () => boolean;
+  /** pacedWaiting counts pods waiting for their slot of a paced re-issue, by reason. */
+  pacedWaiting?: () => Record<string, number>;
 }
 
 /** Metrics owns the registry and implements the observers the controllers call. */
@@ -74,6 +78,24 @@ export class Metrics implements IssuanceObserver, IdentityObserver {
         this.reset();
         const t = sources.caNotAfter();
         if (t) this.set(t.getTime() / 1000);
+      },
+    });
+    new Gauge({
+      name: "meshid_ca_expiring_without_successor",
+      help: "1 when the intermediate CA is past its renewal point and no successor is coming (external mode, or a root about to expire)",
+      registers,
+      collect() {
+        this.set(sources.caExpiringWithoutSuccessor?.() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "meshid_reissue_waiting",
+      help: "Pods whose certificate is due for a paced mass re-issue and waits for its slot, by reason (ca-change, requested)",
+      labelNames: ["reason"],
+      registers,
+      collect() {
+        for (const [reason, n] of Object.entries(sources.pacedWaiting?.() ?? {}))
+          this.set({ reason }, n);
       },
     });
     new Gauge({

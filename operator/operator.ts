@@ -22,6 +22,7 @@ import { ExistingCache } from "./controllers/existing";
 import { FailureLog } from "./controllers/failure-log";
 import { IssuanceTally } from "./controllers/issuance-tally";
 import { WebhookManager } from "./controllers/webhook-manager";
+import { CaStatusController } from "./controllers/ca-status-controller";
 import { HealthServer } from "./health";
 import { randomToken } from "./webhook/admission";
 import { Metrics } from "./metrics";
@@ -36,6 +37,7 @@ export class MeshIdOperator extends Operator {
   private elector?: LeaderElector;
   private ca?: CaManager;
   private webhook?: WebhookManager;
+  private pods?: PodController;
   private leading = false;
   private stopping = false;
 
@@ -57,6 +59,8 @@ export class MeshIdOperator extends Operator {
       requests: () => this.client.stats,
       isLeader: () => this.leading,
       caNotAfter: () => (this.ca?.status.ready ? this.ca.status.ca.notAfter : undefined),
+      pacedWaiting: () => this.pods?.pacedWaiting() ?? {},
+      caExpiringWithoutSuccessor: () => this.ca?.expiringWithoutSuccessor ?? false,
     });
   }
 
@@ -84,8 +88,10 @@ export class MeshIdOperator extends Operator {
       new ExistingCache(),
     ];
     const more = { failures, tally, existing, observer: this.metrics };
-    manager.add(new PodController({ ...shared, ...more, random: Math.random }));
+    this.pods = new PodController({ ...shared, ...more, random: Math.random });
+    manager.add(this.pods);
     manager.add(new IdentityController({ ...shared, ...more }));
+    manager.add(new CaStatusController({ ...shared, existing, renewAt: () => this.ca?.renewAt }));
     await manager.start();
     log.info("Caches synced", manager.sizes());
 

@@ -10,3 +10,4 @@ export * from "./patterns";
 export * from "./schema";
 export * from "./types";
 export * from "./validate";
+export * from "./meshca";

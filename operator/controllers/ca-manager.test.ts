@@ -61,7 +61,14 @@ class FakeSecrets implements SecretPort, EventPort {
 
 const recheckMs = 1_000;
 
-function setup(opts: { recheckMs?: number } = {}) {
+function setup(
+  opts: {
+    recheckMs?: number;
+    caMode?: "bootstrap" | "external";
+    intermediateValidityMs?: number;
+    rootValidityMs?: number;
+  } = {},
+) {
   const clock = new FakeClock();
   const kube = new FakeSecrets(clock);
   const changes: CaStatus[] = [];
@@ -70,13 +77,16 @@ function setup(opts: { recheckMs?: number } = {}) {
     clock,
     logger: createLogger("error", new Writable({ write: (_c, _e, done) => done() })),
     config: {
-      caMode: "bootstrap",
+      caMode: opts.caMode ?? "bootstrap",
       caSecret: "meshid-ca",
       rootCaSecret: "meshid-root-ca",
       namespace: ns,
       trustDomain: "cluster.local",
       clusterDomain: "cluster.local",
       allowedDnsSuffixes: [],
+      caIntermediateValidityMs: opts.intermediateValidityMs ?? 365 * 86_400_000,
+      caRootValidityMs: opts.rootValidityMs ?? 3650 * 86_400_000,
+      caRenewFraction: 2 / 3,
     },
     onChange: (s) => changes.push(s),
     recheckMs: opts.recheckMs ?? recheckMs,
@@ -105,7 +115,9 @@ async function caPair(now: Date, intermediateValidityDays?: number) {
       clusterDomain: "cluster.local",
       dnsSuffixes: ["svc"],
       now,
-      ...(intermediateValidityDays ? { intermediateValidityDays } : {}),
+      ...(intermediateValidityDays
+        ? { intermediateValidityMs: intermediateValidityDays * 86_400_000 }
+        : {}),
     }),
   );
   return {
@@ -259,9 +271,12 @@ describe("CaManager", () => {
 
   // An intermediate that expires while loaded must be reported (CANotReady status and Event), not
   // only met as IssueFailed when a pod is signed.
-  it("reports an intermediate that expires while loaded as CaExpired, with an Event", async () => {
+  it("reports an external intermediate that expires while loaded as CaExpired, warning first that no successor came", async () => {
     const hour = 3_600_000;
-    const { manager, kube, changes, clock, recheck } = setup({ recheckMs: hour });
+    const { manager, kube, changes, clock, recheck } = setup({
+      recheckMs: hour,
+      caMode: "external",
+    });
     const pair = await caPair(clock.now(), 1);
     kube.store(pair.intermediate);
     kube.store(pair.root);
@@ -281,7 +296,102 @@ describe("CaManager", () => {
     ).rejects.toMatchObject({ code: "CaExpired" });
     expect(manager.status).toMatchObject({ ready: false, reason: "CaExpired" });
     expect(changes.map(reasonOf)).toEqual(["ready", "CaExpired"]);
-    expect(kube.events.map((e) => e.reason)).toEqual(["CANotReady"]);
+    expect(kube.events.map((e) => [e.type, e.reason])).toEqual([
+      ["Warning", "CAExpiringWithoutSuccessor"],
+      ["Warning", "CANotReady"],
+    ]);
+    expect(kube.writes).toEqual([]);
     manager.stop();
+  });
+
+  it("reports a new bundle under the same intermediate as a change, keeping the pacing start", async () => {
+    const { manager, kube, changes, clock, recheck } = setup({ caMode: "external" });
+    const pair = await caPair(clock.now());
+    const other = await caPair(clock.now());
+    kube.store(pair.intermediate);
+    await manager.start();
+    const since = manager.status.ready ? manager.status.since : undefined;
+    const both =
+      Buffer.from(pair.intermediate.data!["ca.crt"]!, "base64").toString() +
+      Buffer.from(other.root.data!["tls.crt"]!, "base64").toString();
+    kube.store({
+      ...pair.intermediate,
+      data: { ...pair.intermediate.data, "ca.crt": Buffer.from(both).toString("base64") },
+    });
+    await recheck();
+    expect(changes.map(reasonOf)).toEqual(["ready", "ready"]);
+    expect(manager.status.ready && manager.status.ca.trustBundlePem).toBe(both);
+    expect(manager.status.ready && manager.status.since).toEqual(since);
+    manager.stop();
+  });
+
+  describe("intermediate renewal (bootstrap mode)", () => {
+    const hour = 3_600_000;
+    const minute = 60_000;
+    const pemOf = (s: V1Secret | undefined, key: string) =>
+      Buffer.from(s?.data?.[key] ?? "", "base64").toString();
+
+    it("signs a successor with the same root at two thirds of the intermediate's life, keeps the replaced one in previous.crt, and switches to it without a restart", async () => {
+      const { manager, kube, changes, clock, recheck } = setup({
+        recheckMs: hour,
+        intermediateValidityMs: 3 * hour,
+      });
+      await manager.start();
+      const first = manager.status.ready ? manager.status.ca : undefined;
+      const firstSecret = kube.items.get("meshid-ca");
+      const root = kube.items.get("meshid-root-ca");
+      // The 5-minute backdate does not count: renewal is due 2 h after the start.
+      await recheck(hour);
+      expect(kube.writes).toEqual(["create meshid-ca", "create meshid-root-ca"]);
+      await recheck(hour + minute);
+
+      expect(kube.writes).toEqual([
+        "create meshid-ca",
+        "create meshid-root-ca",
+        "replace meshid-ca",
+      ]);
+      const now = manager.status.ready ? manager.status : undefined;
+      expect(now?.ca.fingerprint).not.toBe(first?.fingerprint);
+      expect(now?.ca.trustBundlePem).toBe(first?.trustBundlePem);
+      // The pacing window opens when the successor is loaded, at its renewal time or just after.
+      const due =
+        first!.notBefore.getTime() +
+        ((first!.notAfter.getTime() - first!.notBefore.getTime()) * 2) / 3;
+      expect(now!.since!.getTime()).toBeGreaterThanOrEqual(Math.floor(due));
+      expect(now!.since!.getTime()).toBeLessThanOrEqual(clock.now().getTime());
+      expect(now!.ca.notAfter.getTime()).toBeGreaterThan(first!.notAfter.getTime());
+      const stored = kube.items.get("meshid-ca");
+      expect(pemOf(stored, "previous.crt")).toBe(pemOf(firstSecret, "tls.crt"));
+      expect(pemOf(stored, "ca.crt")).toBe(pemOf(firstSecret, "ca.crt"));
+      expect(kube.items.get("meshid-root-ca")).toBe(root);
+      expect(changes.map(reasonOf)).toEqual(["ready", "ready"]);
+      expect(kube.events.map((e) => [e.type, e.reason])).toEqual([
+        ["Normal", "CAIntermediateRenewed"],
+      ]);
+
+      await recheck(hour);
+      expect(kube.writes).toHaveLength(3);
+      manager.stop();
+    });
+
+    it("does not renew when the root ends before a longer successor could, and warns once", async () => {
+      const { manager, kube, changes, recheck } = setup({
+        recheckMs: hour,
+        intermediateValidityMs: 3 * hour,
+        rootValidityMs: 3 * hour,
+      });
+      await manager.start();
+      await recheck(hour);
+      await recheck(hour);
+      await recheck(10 * minute);
+      expect(kube.writes).toEqual(["create meshid-ca", "create meshid-root-ca"]);
+      expect(changes.map(reasonOf)).toEqual(["ready"]);
+      expect(manager.expiringWithoutSuccessor).toBe(true);
+      expect(kube.events.map((e) => [e.type, e.reason])).toEqual([
+        ["Warning", "CAExpiringWithoutSuccessor"],
+      ]);
+      expect(kube.events[0]?.message).toMatch(/rotate the root/);
+      manager.stop();
+    });
   });
 });

@@ -102,6 +102,7 @@ describe("gatherExisting", () => {
       readable: true,
       keyMatches: true,
       chain: "current",
+      issuerFingerprint: ca.fingerprint,
       ownerUid: "pod-p1",
       recordedPodUid: "pod-p1-recorded",
       contents: {

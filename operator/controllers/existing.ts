@@ -11,9 +11,13 @@ import { podOwnerUid } from "../policy/binding";
 import { annotations } from "../policy/naming";
 import { canonicalIp, CLOCK_SKEW_MS, type SigningCa, verifyStoredCertificate } from "../pki";
 
-/** GatheredCertificate is ExistingCertificate plus the stored key, for key reuse. */
+/**
+ * GatheredCertificate is ExistingCertificate plus the stored key, for key reuse, and the
+ * fingerprint of the CA certificate that verified the leaf's signature, for the CA's inventory.
+ */
 export interface GatheredCertificate extends ExistingCertificate {
   keyPem?: string;
+  issuerFingerprint?: string;
 }
 
 /** ExistingCache memoises gathered Secrets by uid@resourceVersion@CA fingerprint. */
@@ -82,6 +86,7 @@ export function gatherExisting(
       readable: true,
       keyMatches: verified.keyMatches,
       chain: verified.chain,
+      ...(verified.issuerFingerprint ? { issuerFingerprint: verified.issuerFingerprint } : {}),
       ...bound,
       contents: {
         uris: info.uris,

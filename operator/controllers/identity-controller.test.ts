@@ -143,7 +143,7 @@ function setup(opts: { identities?: MeshIdentity[]; pods?: V1Pod[] } = {}) {
     ...shared,
     ca: () => state.ca,
     random: () => 0.5,
-    config: { ...config, concurrency: 4 },
+    config: { ...config, concurrency: 4, reissueRate: 20 },
   });
   const controller = new IdentityController({
     ...shared,

@@ -4,6 +4,7 @@
  * jitter drawn once.
  */
 import {
+  CLOCK_SKEW_MS,
   generateKey,
   issueLeaf,
   publicKeyFromPrivate,
@@ -65,6 +66,10 @@ export async function issueCertificate(
     durationMs: req.durationMs,
     now: req.now,
   });
-  const renewAt = renewalTime(leaf.notBefore, leaf.notAfter, req.renewBeforeMs, req.jitter);
+  // The life that counts starts at signing, not at the clock-skew backdate: a leaf capped by an
+  // intermediate about to be renewed has less left than renewBefore, and must still renew after
+  // it was issued, not before.
+  const issuedAt = new Date(leaf.notBefore.getTime() + CLOCK_SKEW_MS);
+  const renewAt = renewalTime(issuedAt, leaf.notAfter, req.renewBeforeMs, req.jitter);
   return { keyPem, leaf, renewAt };
 }

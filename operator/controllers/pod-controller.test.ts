@@ -1,7 +1,7 @@
 import type { CoreV1Event, V1Pod, V1Secret } from "@kubernetes/client-node";
 import { newTestCa } from "../pki/testing/fixtures";
 import type { MeshIdentity } from "../../api/v1alpha1/types";
-import { generateKey, inspectCertificate, issueLeaf, type SigningCa } from "../pki";
+import { generateKey, inspectCertificate, issueLeaf, loadSigningCa, type SigningCa } from "../pki";
 import type { EventPort, SecretPort } from "../kube/client";
 import { ApiError } from "../kube/errors";
 import { FakeClock } from "../testing/fake-clock";
@@ -85,14 +85,29 @@ const identity = (spec: Partial<MeshIdentity["spec"]> = {}): MeshIdentity => ({
 
 let signingCa: SigningCa;
 let otherCa: SigningCa;
+/** trustingBoth signs as signingCa and trusts otherCa's root too: a CA change under overlap. */
+let trustingBoth: SigningCa;
 beforeAll(async () => {
-  otherCa = (await newTestCa({ now: new Date("2026-11-28T12:00:00Z") })).ca;
   const now = new Date("2026-11-28T12:00:00Z");
-  signingCa = (await newTestCa({ now })).ca;
+  const other = await newTestCa({ now });
+  otherCa = other.ca;
+  const mine = await newTestCa({ now });
+  signingCa = mine.ca;
+  trustingBoth = await loadSigningCa({
+    ...mine.boot.intermediate,
+    rootsPem: mine.boot.root.certPem + other.boot.root.certPem,
+    now,
+  });
 });
 
 function setup(
-  opts: { ca?: CaStatus; identities?: MeshIdentity[]; pods?: V1Pod[]; random?: number } = {},
+  opts: {
+    ca?: CaStatus | (() => CaStatus);
+    identities?: MeshIdentity[];
+    pods?: V1Pod[];
+    random?: number;
+    reissueRate?: number;
+  } = {},
 ) {
   const clock = new FakeClock();
   const secrets = new MemoryCache<V1Secret>([], [secretsByPod]);
@@ -105,7 +120,8 @@ function setup(
     identities,
     secrets,
     kube,
-    ca: () => opts.ca ?? { ready: true, ca: signingCa },
+    ca: () =>
+      typeof opts.ca === "function" ? opts.ca() : (opts.ca ?? { ready: true, ca: signingCa }),
     clock,
     random: () => opts.random ?? 0.5,
     logger: createLogger("error"),
@@ -115,6 +131,7 @@ function setup(
       allowedDnsSuffixes: [],
       defaultDurationMs: 24 * 3_600_000,
       concurrency: 4,
+      reissueRate: opts.reissueRate ?? 20,
     },
     existing: new ExistingCache(),
     failures: new FailureLog(),
@@ -366,6 +383,74 @@ describe("PodController.reconcile", () => {
     expect(kube.writes).toEqual([]);
     expect(result.requeueAfterMs).toBe(60_000);
     expect(kube.events.map((e) => e.reason)).toEqual(["SecretConflict"]);
+  });
+
+  it("moves a leaf of the previous, still trusted CA at its pod's slot of the paced window, not at once", async () => {
+    const pods = Array.from({ length: 10 }, (_, i) => pod(`p${i}`));
+    let status: CaStatus = { ready: true, ca: otherCa };
+    const { controller, kube, clock, secrets } = setup({ pods, reissueRate: 1, ca: () => status });
+    await controller.reconcile("shop/p1");
+    expect(kube.writes).toEqual(["create meshid-p1"]);
+
+    status = { ready: true, ca: trustingBoth, since: clock.now() };
+    const waiting = await controller.reconcile("shop/p1");
+    // The new roots reach the pod at once (ca.crt only); its leaf waits for its slot.
+    expect(kube.writes).toEqual(["create meshid-p1", "replace meshid-p1"]);
+    expect(Buffer.from(secrets.get("shop/meshid-p1")!.data!["ca.crt"]!, "base64").toString()).toBe(
+      trustingBoth.trustBundlePem,
+    );
+    expect(controller.pacedWaiting()).toEqual({ "ca-change": 1, requested: 0 });
+    // Ten pods at one a second: a window of ten seconds, and p1 waits for its own slot in it.
+    expect(waiting.requeueAfterMs).toBeGreaterThanOrEqual(1_000);
+    expect(waiting.requeueAfterMs).toBeLessThan(10_000);
+
+    await clock.advance(waiting.requeueAfterMs!);
+    await controller.reconcile("shop/p1");
+    expect(kube.writes).toEqual(["create meshid-p1", "replace meshid-p1", "replace meshid-p1"]);
+    expect(controller.pacedWaiting()).toEqual({ "ca-change": 0, requested: 0 });
+    expect(cert(secrets.get("shop/meshid-p1")).issuerFingerprint).toBe(trustingBoth.fingerprint);
+  });
+
+  it("starts the paced re-issues of two pods due at once no closer than 1/rate apart", async () => {
+    const pods = [pod("p1"), pod("p2")];
+    let status: CaStatus = { ready: true, ca: otherCa };
+    const { controller, kube, clock } = setup({ pods, reissueRate: 1, ca: () => status });
+    await controller.reconcile("shop/p1");
+    await controller.reconcile("shop/p2");
+    // A window opened two seconds ago holds both slots: both are due now.
+    status = { ready: true, ca: trustingBoth, since: new Date(clock.now().getTime() - 2_000) };
+    await controller.reconcile("shop/p1");
+    const second = await controller.reconcile("shop/p2");
+    // p1 is re-issued; p2 waits its turn, holding the new roots meanwhile (ca.crt only).
+    expect(kube.writes).toEqual([
+      "create meshid-p1",
+      "create meshid-p2",
+      "replace meshid-p1",
+      "replace meshid-p2",
+    ]);
+    expect(second.requeueAfterMs).toBe(1_000);
+    expect(controller.pacedWaiting()).toEqual({ "ca-change": 1, requested: 0 });
+    await clock.advance(1_000);
+    await controller.reconcile("shop/p2");
+    expect(kube.writes).toHaveLength(5);
+  });
+
+  it("rewrites only ca.crt when the trusted roots change, without re-issuing, once", async () => {
+    let status: CaStatus = { ready: true, ca: signingCa };
+    const { controller, kube, secrets } = setup({ ca: () => status });
+    await controller.reconcile("shop/p1");
+    const before = secrets.get("shop/meshid-p1")!;
+    status = { ready: true, ca: trustingBoth };
+    await controller.reconcile("shop/p1");
+    const after = secrets.get("shop/meshid-p1")!;
+    expect(kube.writes).toEqual(["create meshid-p1", "replace meshid-p1"]);
+    expect(after.data!["tls.crt"]).toBe(before.data!["tls.crt"]);
+    expect(after.data!["tls.key"]).toBe(before.data!["tls.key"]);
+    expect(Buffer.from(after.data!["ca.crt"]!, "base64").toString()).toBe(
+      trustingBoth.trustBundlePem,
+    );
+    await controller.reconcile("shop/p1");
+    expect(kube.writes).toHaveLength(2);
   });
 
   it("draws a different renewal time for pods issued together", async () => {

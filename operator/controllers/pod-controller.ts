@@ -23,6 +23,7 @@ import {
   type SecretHolder,
 } from "../policy/binding";
 import { renewRequestOf } from "../policy/renew-request";
+import { spreadWindowMs } from "../policy/pacing";
 import { podQualifies, selectIdentity } from "../policy/selection";
 import { desiredCertificate } from "../policy/desired";
 import {
@@ -31,11 +32,13 @@ import {
   keyMayBeKept,
   requeueDelay,
   specHash,
+  trustBundleStale,
   type DesiredCertificate,
   type IssueReason,
 } from "../policy/issuance";
 import { issueCertificate } from "./issue";
 import type { CaStatus } from "./ca-manager";
+import type { SigningCa } from "../pki";
 import {
   cacheId,
   canonicalIps,
@@ -45,6 +48,7 @@ import {
 } from "./existing";
 import type { FailureLog } from "./failure-log";
 import type { IssuanceTally } from "./issuance-tally";
+import { Pacer } from "./pacer";
 import { podsByUid, secretsByPod, type Cache } from "./cache";
 import { watch, type Controller, type Source, type Watch } from "../kube/manager";
 import { errorText, MeshIdError } from "../errors";
@@ -71,7 +75,12 @@ export interface PodControllerDeps {
   logger: Logger;
   config: Pick<
     Config,
-    "trustDomain" | "clusterDomain" | "allowedDnsSuffixes" | "defaultDurationMs" | "concurrency"
+    | "trustDomain"
+    | "clusterDomain"
+    | "allowedDnsSuffixes"
+    | "defaultDurationMs"
+    | "concurrency"
+    | "reissueRate"
   >;
   existing: ExistingCache;
   failures: FailureLog;
@@ -112,8 +121,14 @@ export class PodController implements Controller {
   private readonly written = new Map<string, { secret: V1Secret; at: number }>();
   /** Pods whose Secret conflict has been reported, so a retry does not repeat the Event. */
   private readonly conflicts = new Map<string, string>();
+  /** Pods waiting for their slot of a paced mass re-issue, by what they wait for. */
+  private readonly waiting = new Map<string, "ca-change" | "requested">();
+  /** Caps the starts of paced re-issues at --reissue-rate. */
+  private readonly pacer: Pacer;
 
-  constructor(private readonly deps: PodControllerDeps) {}
+  constructor(private readonly deps: PodControllerDeps) {
+    this.pacer = new Pacer(deps.clock, deps.config.reissueRate);
+  }
 
   get concurrency(): number {
     return this.deps.config.concurrency;
@@ -150,6 +165,13 @@ export class PodController implements Controller {
     ];
   }
 
+  /** pacedWaiting counts the pods waiting for their slot of a paced re-issue, by reason. */
+  pacedWaiting(): Record<"ca-change" | "requested", number> {
+    const counts = { "ca-change": 0, requested: 0 };
+    for (const reason of this.waiting.values()) counts[reason]++;
+    return counts;
+  }
+
   /** allKeys is every cached pod. */
   allKeys(): string[] {
     return this.deps.pods.list().map(keyOf);
@@ -163,9 +185,11 @@ export class PodController implements Controller {
     const pod = deps.pods.get(key);
     const owned = managedSecretsOfPod(deps.secrets, namespace, name);
 
+    this.waiting.delete(key);
     if (!pod || !podQualifies(pod)) {
       log.debug("Pod is gone or finished", { secrets: owned.length });
       this.conflicts.delete(key);
+      this.pacer.release(key);
       await this.deleteSecrets(owned, log, "pod is gone or finished");
       return {};
     }
@@ -221,13 +245,36 @@ export class PodController implements Controller {
     this.conflicts.delete(key);
     const existing = current ? gatherExisting(current, ca.ca, deps.existing) : undefined;
     const now = deps.clock.now();
-    const renewRequest = renewRequestOf(pod.metadata, winner.metadata, winner.status?.selectedPods);
+    const pacing = { ratePerSecond: deps.config.reissueRate };
+    const renewRequest = renewRequestOf(
+      pod.metadata,
+      winner.metadata,
+      winner.status?.selectedPods,
+      pacing,
+    );
+    // A CA change concerns every pod: its window holds them all at the configured rate. Listing
+    // the pods costs a copy, so it is done only for a leaf of the previous CA.
+    const caChange =
+      ca.since && existing?.chain === "other-trusted"
+        ? { since: ca.since, spreadMs: spreadWindowMs(deps.pods.list().length, pacing) }
+        : undefined;
     const decision = decideIssuance(desired, existing, {
       podUid: pod.metadata?.uid ?? "",
       now,
       ...(renewRequest ? { renewRequest } : {}),
+      ...(caChange ? { caChange } : {}),
     });
+    if (decision.issue && (decision.reason === "ca-change" || decision.reason === "requested")) {
+      const wait = this.pacer.take(key);
+      if (wait > 0) {
+        this.waiting.set(key, decision.reason);
+        if (current && existing) await this.refreshTrustBundle(current, existing, ca.ca, log);
+        return { requeueAfterMs: wait };
+      }
+    } else this.pacer.release(key);
     if (!decision.issue) {
+      if (decision.paced) this.waiting.set(key, decision.paced);
+      if (current && existing) await this.refreshTrustBundle(current, existing, ca.ca, log);
       log.debug("Certificate is current", {
         secret: secretName,
         renewAt: decision.renewAt.toISOString(),
@@ -357,6 +404,7 @@ export class PodController implements Controller {
         readable: true,
         keyMatches: true,
         chain: "current",
+        issuerFingerprint: ca.ca.fingerprint,
         ownerUid: pod.metadata?.uid ?? "",
         recordedPodUid: pod.metadata?.uid ?? "",
         contents: desiredContents(desired),
@@ -367,6 +415,36 @@ export class PodController implements Controller {
         keyPem,
       });
     return { secret: stored, renewAt, serialHex: leaf.serialHex, notAfter: leaf.notAfter };
+  }
+
+  /**
+   * refreshTrustBundle rewrites only ca.crt of a kept Secret whose bundle is not the one meshid
+   * trusts now (a root added or retired): the certificate and key stay, so nothing is re-issued.
+   */
+  private async refreshTrustBundle(
+    current: V1Secret,
+    existing: GatheredCertificate,
+    ca: SigningCa,
+    log: Logger,
+  ): Promise<void> {
+    const stored = current.data?.["ca.crt"];
+    const storedPem = stored ? Buffer.from(stored, "base64").toString("utf8") : undefined;
+    if (!trustBundleStale(storedPem, ca.trustBundlePem)) return;
+    const namespace = current.metadata?.namespace ?? "";
+    const name = current.metadata?.name ?? "";
+    const refreshed = await this.deps.kube.replaceSecret(namespace, {
+      ...current,
+      data: {
+        ...current.data,
+        "ca.crt": Buffer.from(ca.trustBundlePem, "utf8").toString("base64"),
+      },
+    });
+    const key = objectKey(namespace, name);
+    this.written.set(key, { secret: refreshed, at: this.deps.clock.now().getTime() });
+    // The certificate did not change: what was verified of it still holds for the new version.
+    const id = cacheId(refreshed, ca);
+    if (id) this.deps.existing.set(id, existing);
+    log.info("Refreshed the trust bundle of a certificate Secret", { secret: name });
   }
 
   /** isLivePod tells whether a pod with this UID is in the cache and not finished. */

@@ -17,6 +17,7 @@ import { callOf, isDeclared } from "./permissions";
 import type { LeasePort } from "./leader";
 import { fieldManager } from "../policy/naming";
 import { GROUP as group, VERSION as version, PLURAL as plural } from "../../api/v1alpha1/names";
+import { MESHCA_PLURAL, type MeshCA } from "../../api/v1alpha1/meshca";
 
 /** SecretPort reads and writes Secrets. */
 export interface SecretPort {
@@ -45,6 +46,13 @@ export interface StatusPort {
   patchMeshIdentityStatus(namespace: string, name: string, status: unknown): Promise<void>;
 }
 
+/** MeshCaPort creates the MeshCA object and writes its status. */
+export interface MeshCaPort {
+  getMeshCa(name: string): Promise<MeshCA | undefined>;
+  createMeshCa(ca: MeshCA): Promise<MeshCA>;
+  patchMeshCaStatus(name: string, status: unknown): Promise<void>;
+}
+
 /** WebhookConfigPort reads and patches the MutatingWebhookConfiguration (its caBundle). */
 export interface WebhookConfigPort {
   getMutatingWebhookConfiguration(
@@ -63,7 +71,14 @@ const enc = encodeURIComponent;
 
 /** KubeClient implements every port with counted JSON requests. */
 export class KubeClient
-  implements SecretPort, ConfigMapPort, EventPort, StatusPort, LeasePort, WebhookConfigPort
+  implements
+    SecretPort,
+    ConfigMapPort,
+    EventPort,
+    StatusPort,
+    LeasePort,
+    WebhookConfigPort,
+    MeshCaPort
 {
   readonly stats: RequestStats = { reads: 0, writes: 0 };
 
@@ -170,6 +185,27 @@ export class KubeClient
     await this.request({
       method: "PATCH",
       path: `/apis/${group}/${version}/namespaces/${enc(namespace)}/${plural}/${enc(name)}/status`,
+      body: { status },
+      contentType: "application/merge-patch+json",
+    });
+  }
+
+  getMeshCa(name: string): Promise<MeshCA | undefined> {
+    return this.getOrUndefined(`/apis/${group}/${version}/${MESHCA_PLURAL}/${enc(name)}`);
+  }
+
+  createMeshCa(ca: MeshCA): Promise<MeshCA> {
+    return this.request({
+      method: "POST",
+      path: `/apis/${group}/${version}/${MESHCA_PLURAL}`,
+      body: ca,
+    });
+  }
+
+  async patchMeshCaStatus(name: string, status: unknown): Promise<void> {
+    await this.request({
+      method: "PATCH",
+      path: `/apis/${group}/${version}/${MESHCA_PLURAL}/${enc(name)}/status`,
       body: { status },
       contentType: "application/merge-patch+json",
     });

@@ -32,7 +32,7 @@ export const permissions: readonly Permission[] = [
     apiGroup: "",
     resources: ["secrets"],
     verbs: ["get", "list", "watch", "create", "update", "delete"],
-    why: "issue, rotate and clean up certificate Secrets; read and bootstrap the CA Secrets",
+    why: "issue, rotate and clean up certificate Secrets; read, bootstrap and renew the CA Secrets",
   },
   {
     apiGroup: "",
@@ -65,6 +65,20 @@ export const permissions: readonly Permission[] = [
     resources: ["meshidentities/status"],
     verbs: ["patch"],
     why: "report status",
+  },
+  {
+    apiGroup: "meshid.dev",
+    resources: ["meshcas"],
+    verbs: ["get", "create"],
+    resourceNames: ["meshid"],
+    why: "create the one MeshCA object (meshid) that shows the CA; create cannot be limited by name",
+  },
+  {
+    apiGroup: "meshid.dev",
+    resources: ["meshcas/status"],
+    verbs: ["patch"],
+    resourceNames: ["meshid"],
+    why: "report the CA's intermediates, roots, phase and leaf inventory",
   },
   {
     apiGroup: "coordination.k8s.io",

@@ -3,10 +3,12 @@ import {
   type CaSecretData,
   decodeCaSecretData,
   encodeCaSecretData,
+  renewedSecretData,
 } from "./ca-secret";
+import { signIntermediate } from "./ca";
 import { CaSecretCorruptError } from "./errors";
 import { loadSigningCa } from "./signing-ca";
-import { newTestCa, T0, type TestCa } from "./testing/fixtures";
+import { DAY, newTestCa, rootCaOf, T0, type TestCa } from "./testing/fixtures";
 
 let a: TestCa;
 let data: CaSecretData;
@@ -115,5 +117,41 @@ describe("bootstrapSecretData", () => {
       now: T0,
     });
     expect(rootCa.trustBundlePem).toBe(a.boot.root.certPem);
+  });
+});
+
+describe("renewedSecretData", () => {
+  const text = (d: Record<string, string>, key: string) =>
+    Buffer.from(d[key] ?? "", "base64").toString();
+
+  it("puts the successor in tls.crt and tls.key, keeps ca.crt, and keeps earlier intermediates only while they are valid", async () => {
+    const root = await rootCaOf(a.boot);
+    const opts = {
+      trustDomain: "cluster.local",
+      clusterDomain: "cluster.local",
+      dnsSuffixes: ["svc"],
+    };
+    const second = await signIntermediate(root, {
+      ...opts,
+      now: new Date(T0.getTime() + 200 * DAY),
+    });
+    const third = await signIntermediate(root, {
+      ...opts,
+      now: new Date(T0.getTime() + 300 * DAY),
+    });
+
+    const once = renewedSecretData({ ...data }, second, new Date(T0.getTime() + 200 * DAY));
+    expect(text(once, "tls.crt")).toBe(second.certPem);
+    expect(text(once, "tls.key")).toBe(second.keyPem);
+    expect(text(once, "ca.crt")).toBe(a.boot.root.certPem);
+    expect(text(once, "previous.crt")).toBe(a.boot.intermediate.certPem);
+    expect(() => decodeCaSecretData(once)).not.toThrow();
+
+    const beforeFirstExpires = renewedSecretData(once, third, new Date(T0.getTime() + 300 * DAY));
+    expect(text(beforeFirstExpires, "previous.crt")).toBe(
+      second.certPem + a.boot.intermediate.certPem,
+    );
+    const afterFirstExpired = renewedSecretData(once, third, new Date(T0.getTime() + 400 * DAY));
+    expect(text(afterFirstExpired, "previous.crt")).toBe(second.certPem);
   });
 });

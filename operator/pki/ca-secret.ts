@@ -1,11 +1,13 @@
 /**
  * The data of CA Secrets, as pure functions over a Secret's base64 `.data`. Bootstrap mode keeps
  * the root in one Secret (tls.crt = root, tls.key, ca.crt = root) and the intermediate in another
- * (tls.crt = intermediate, tls.key, ca.crt = root); external mode is one Secret of the
+ * (tls.crt = intermediate, tls.key, ca.crt = root, and after a renewal previous.crt: the earlier
+ * intermediates that a live leaf may still chain to); external mode is one Secret of the
  * intermediate's shape, tls.crt optionally followed by further intermediates.
  */
-import type { BootstrappedCa } from "./ca";
+import type { BootstrappedCa, CaCredentials } from "./ca";
 import { CaSecretCorruptError } from "./errors";
+import { parseCertificates } from "./pem";
 
 /** CaSecretPems are the three PEMs a CA Secret holds. */
 export interface CaSecretPems {
@@ -70,5 +72,37 @@ export function bootstrapSecretData(ca: BootstrappedCa): {
   return {
     root: encodeCaSecretData({ ...ca.root, caPem: ca.root.certPem }),
     intermediate: encodeCaSecretData({ ...ca.intermediate, caPem: ca.root.certPem }),
+  };
+}
+
+/** previousKey is the CA Secret key holding earlier intermediates after a renewal. */
+const previousKey = "previous.crt";
+
+/**
+ * renewedSecretData is the `.data` of the intermediate Secret once `next` replaces `current`:
+ * the new certificate and key, the same roots, and previous.crt holding the replaced
+ * intermediate and every earlier one still valid at `now`. A leaf never outlives its issuer, so an
+ * expired intermediate has no live leaf left and is dropped; the replaced key is not kept, as
+ * nothing is signed with it again.
+ */
+export function renewedSecretData(
+  currentData: Record<string, string> | undefined,
+  next: CaCredentials,
+  now: Date,
+): Record<string, string> {
+  const current = decodeCaSecretData(currentData);
+  const earlier = currentData?.[previousKey]
+    ? Buffer.from(currentData[previousKey], "base64").toString("utf8")
+    : "";
+  const [replaced] = parseCertificates(current.certPem, "tls.crt of the CA Secret");
+  const kept = [
+    ...(replaced ? [replaced] : []),
+    ...(earlier ? parseCertificates(earlier, `${previousKey} of the CA Secret`) : []),
+  ].filter((c) => c.cert.notAfter > now);
+  return {
+    ...encodeCaSecretData({ certPem: next.certPem, keyPem: next.keyPem, caPem: current.caPem }),
+    ...(kept.length > 0
+      ? { [previousKey]: Buffer.from(kept.map((c) => c.pem).join(""), "utf8").toString("base64") }
+      : {}),
   };
 }

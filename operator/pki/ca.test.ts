@@ -1,10 +1,10 @@
-import { bootstrapCa, type BootstrapCaOptions } from "./ca";
+import { bootstrapCa, type BootstrapCaOptions, signIntermediate } from "./ca";
 import { InvalidCaConfigError, InvalidKeySpecError } from "./errors";
 import { generateKey, type KeySpec } from "./keys";
 import { issueLeaf } from "./issue";
 import { parseCertificates } from "./pem";
 import { loadSigningCa } from "./signing-ca";
-import { DAY, newTestCa, spiffeId, T0 } from "./testing/fixtures";
+import { DAY, newTestCa, rootCaOf, spiffeId, T0 } from "./testing/fixtures";
 import { firstPem, verify, x509Text } from "./testing/openssl";
 
 const base: BootstrapCaOptions = {
@@ -62,8 +62,8 @@ describe("bootstrapCa", () => {
   it("never lets the intermediate outlive the root", async () => {
     const boot = await bootstrapCa({
       ...base,
-      rootValidityDays: 30,
-      intermediateValidityDays: 365,
+      rootValidityMs: 30 * DAY,
+      intermediateValidityMs: 365 * DAY,
     });
     const [root] = parseCertificates(boot.root.certPem, "root");
     const [intermediate] = parseCertificates(boot.intermediate.certPem, "intermediate");
@@ -152,11 +152,67 @@ describe("bootstrapCa", () => {
     ["an empty trust domain", { trustDomain: "" }, InvalidCaConfigError],
     ["a cluster domain with a space", { clusterDomain: "cluster local" }, InvalidCaConfigError],
     ["a wildcard DNS suffix", { dnsSuffixes: ["*.svc"] }, InvalidCaConfigError],
-    ["a zero root lifetime", { rootValidityDays: 0 }, InvalidCaConfigError],
-    ["a fractional intermediate lifetime", { intermediateValidityDays: 1.5 }, InvalidCaConfigError],
+    ["a zero root lifetime", { rootValidityMs: 0 }, InvalidCaConfigError],
+    ["a fractional intermediate lifetime", { intermediateValidityMs: 1.5 }, InvalidCaConfigError],
     ["an invalid date as now", { now: new Date("nonsense") }, InvalidCaConfigError],
     ["an RSA 1024 root key", { rootKey: { algorithm: "RSA", size: 1024 } }, InvalidKeySpecError],
   ])("refuses %s", async (_, change, errorClass) => {
     await expect(bootstrapCa({ ...base, ...change })).rejects.toBeInstanceOf(errorClass);
+  });
+});
+
+describe("signIntermediate", () => {
+  it("signs a successor intermediate with the same root and fences, that openssl verifies and that signs leaves a peer of the old one trusts", async () => {
+    const boot = await bootstrapCa(base);
+    const root = await rootCaOf(boot);
+    const later = new Date(T0.getTime() + 200 * DAY);
+    const next = await signIntermediate(root, {
+      ...base,
+      now: later,
+      intermediateValidityMs: 365 * DAY,
+    });
+    expect(next.certPem).not.toBe(boot.intermediate.certPem);
+    const checked = await verify({
+      rootPem: boot.root.certPem,
+      intermediatesPem: boot.root.certPem,
+      leafPem: next.certPem,
+      at: later,
+    });
+    expect(checked.ok).toBe(true);
+    const text = await x509Text(next.certPem);
+    expect(text).toMatch(/Basic Constraints: critical\s+CA:TRUE, pathlen:0/);
+    expect(text).toMatch(
+      /Name Constraints: critical\s+Permitted:\s+URI:cluster.local\s+DNS:cluster.local\s+DNS:svc\s/,
+    );
+    const [cert] = parseCertificates(next.certPem, "next");
+    expect(cert?.cert.notBefore).toEqual(new Date(later.getTime() - 5 * 60 * 1000));
+    expect(cert?.cert.notAfter).toEqual(new Date(later.getTime() + 365 * DAY));
+
+    const ca = await loadSigningCa({ ...next, rootsPem: boot.root.certPem, now: later });
+    const key = await generateKey({ algorithm: "ECDSA", size: 256 });
+    const leaf = await issueLeaf(ca, {
+      publicKeyPem: key.publicKeyPem,
+      spiffeId,
+      dnsNames: ["payments.shop.svc"],
+      ipAddresses: [],
+      usages: ["server auth", "client auth"],
+      durationMs: DAY,
+      now: later,
+    });
+    const leafOk = await verify({
+      rootPem: boot.root.certPem,
+      intermediatesPem: next.certPem,
+      leafPem: firstPem(leaf.certChainPem),
+      at: later,
+    });
+    expect(leafOk.ok).toBe(true);
+  });
+
+  it("never outlives its root", async () => {
+    const boot = await bootstrapCa({ ...base, rootValidityMs: 30 * DAY });
+    const root = await rootCaOf(boot);
+    const next = await signIntermediate(root, { ...base, now: new Date(T0.getTime() + 20 * DAY) });
+    const [cert] = parseCertificates(next.certPem, "next");
+    expect(cert?.cert.notAfter).toEqual(root.notAfter);
   });
 });

@@ -7,6 +7,7 @@ export {
   type BootstrappedCa,
   bootstrapCa,
   type CaCredentials,
+  signIntermediate,
 } from "./ca";
 export { checkCaPair } from "./ca-pair";
 export {
@@ -15,6 +16,7 @@ export {
   type CaSecretPems,
   decodeCaSecretData,
   encodeCaSecretData,
+  renewedSecretData,
 } from "./ca-secret";
 export * from "./errors";
 export { CLOCK_SKEW_MS } from "./cert-builder";

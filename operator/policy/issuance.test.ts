@@ -1,9 +1,10 @@
+import { spreadFraction } from "./pacing";
 import {
   decideIssuance,
   desiredContents,
   renewalTime,
   requeueDelay,
-  spreadFraction,
+  trustBundleStale,
   type DesiredCertificate,
   type ExistingCertificate,
 } from "./issuance";
@@ -171,25 +172,57 @@ describe("decideIssuance", () => {
 
   it("paces a MeshIdentity-wide request: a pod whose slot has not come waits for it", () => {
     const renewRequest = { at: now, spreadMs: 120_000 };
-    const slot = now.getTime() + spreadFraction("uid-1") * 120_000;
+    const slot = now.getTime() + Math.floor(spreadFraction("uid-1") * 120_000);
     expect(decideIssuance(desired, good, { ...ctx, renewRequest })).toEqual({
       issue: false,
       renewAt: new Date(slot),
+      paced: "requested",
     });
     expect(
       decideIssuance(desired, good, { ...ctx, now: new Date(slot), renewRequest }),
     ).toMatchObject({ issue: true, reason: "requested" });
   });
-});
 
-describe("spreadFraction", () => {
-  it("spreads pod UIDs over [0, 1) and gives each UID one stable slot", () => {
-    const slots = Array.from({ length: 200 }, (_, i) => spreadFraction(`uid-${i}`));
-    expect(slots.every((f) => f >= 0 && f < 1)).toBe(true);
-    expect(new Set(slots).size).toBe(200);
-    expect(Math.min(...slots)).toBeLessThan(0.1);
-    expect(Math.max(...slots)).toBeGreaterThan(0.9);
-    expect(spreadFraction("uid-7")).toBe(slots[7]);
+  describe("a leaf of the previous CA, with the re-issue paced", () => {
+    const previous: ExistingCertificate = { ...good, chain: "other-trusted" };
+    const caChange = { since: now, spreadMs: 60_000 };
+    const slot = new Date(now.getTime() + Math.floor(spreadFraction("uid-1") * 60_000));
+
+    it("is kept until its pod's slot of the window, and looked at again then", () => {
+      expect(decideIssuance(desired, previous, { ...ctx, caChange })).toEqual({
+        issue: false,
+        renewAt: slot,
+        paced: "ca-change",
+      });
+    });
+
+    it("is re-issued as ca-change at its slot", () => {
+      expect(decideIssuance(desired, previous, { ...ctx, now: slot, caChange })).toEqual({
+        issue: true,
+        reason: "ca-change",
+      });
+    });
+
+    it("is re-issued at once when its contents differ from the spec", () => {
+      const changed = { ...desired, dnsNames: ["other.shop.svc"] };
+      expect(decideIssuance(changed, previous, { ...ctx, caChange })).toMatchObject({
+        issue: true,
+        reason: "spec-change",
+      });
+    });
+
+    it("is renewed at its own renewal time when that comes before its slot", () => {
+      const late = { since: now, spreadMs: 100 * hour };
+      const due = { ...previous, renewAt: new Date(now.getTime() - 1_000) };
+      expect(decideIssuance(desired, due, { ...ctx, caChange: late })).toEqual({
+        issue: true,
+        reason: "renewal",
+      });
+    });
+
+    it("is not paced when nothing paces it", () => {
+      expect(decideIssuance(desired, previous, ctx)).toEqual({ issue: true, reason: "ca-change" });
+    });
   });
 });
 
@@ -226,5 +259,17 @@ describe("requeueDelay", () => {
     ["never asks for a negative delay", new Date(now.getTime() - 60_000), 1_000],
   ])("%s", (_n, at, ms) => {
     expect(requeueDelay(at, now)).toBe(ms);
+  });
+});
+
+describe("trustBundleStale", () => {
+  const pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+  it.each([
+    ["the same bundle is current", pem, pem, false],
+    ["the same bundle with CRLF line ends is current", pem.replace(/\n/g, "\r\n"), pem, false],
+    ["a bundle missing a root is stale", pem, pem + pem.replace("AAAA", "BBBB"), true],
+    ["no ca.crt is stale", undefined, pem, true],
+  ])("%s", (_n, stored, bundle, want) => {
+    expect(trustBundleStale(stored, bundle)).toBe(want);
   });
 });

@@ -4,6 +4,7 @@
  */
 import type { KeyUsage } from "../../api/v1alpha1/types";
 import { fnv1a64 } from "./hash";
+import { pacedDue } from "./pacing";
 
 /** KeySettings are the private-key settings of a MeshIdentity. */
 export interface KeySettings {
@@ -71,9 +72,13 @@ export type IssueReason =
   | "requested"
   | "renewal";
 
-/** IssuanceDecision is either "issue now, because" or "keep it until renewAt". */
+/**
+ * IssuanceDecision is either "issue now, because" or "keep it until renewAt"; `paced` says the
+ * certificate is due for a mass re-issue and waits for its pod's slot (progress, for metrics).
+ */
 export type IssuanceDecision =
-  { issue: true; reason: IssueReason; detail?: string } | { issue: false; renewAt: Date };
+  | { issue: true; reason: IssueReason; detail?: string }
+  | { issue: false; renewAt: Date; paced?: "ca-change" | "requested" };
 
 /** RenewRequest is a re-issue asked for by a person (`meshid.dev/renew-requested-at`). */
 export interface RenewRequest {
@@ -83,11 +88,22 @@ export interface RenewRequest {
   spreadMs: number;
 }
 
+/**
+ * CaChange is the pacing of re-issues after the signing CA changed: a leaf of the previous CA
+ * (still trusted) moves at its pod's slot of a window opened when the new CA was loaded.
+ */
+export interface CaChange {
+  since: Date;
+  spreadMs: number;
+}
+
 /** IssuanceContext is the state outside the Secret that the decision depends on. */
 export interface IssuanceContext {
   podUid: string;
   now: Date;
   renewRequest?: RenewRequest;
+  /** caChange paces `ca-change`; without it a leaf of another trusted CA is re-issued at once. */
+  caChange?: CaChange;
 }
 
 /**
@@ -140,19 +156,6 @@ function contentsDiffer(have: CertificateContents, want: CertificateContents): s
 }
 
 /**
- * spreadFraction maps a pod UID to [0, 1), so a paced request gives each pod a stable slot. FNV
- * mixes similar inputs poorly, so its two halves are folded and run through murmur3's finaliser.
- */
-export function spreadFraction(podUid: string): number {
-  const hex = fnv1a64(podUid);
-  let h = (parseInt(hex.slice(0, 8), 16) ^ parseInt(hex.slice(8), 16)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  h = (h ^ (h >>> 16)) >>> 0;
-  return h / 0x1_0000_0000;
-}
-
-/**
  * decideIssuance applies the re-issue triggers in order; the first that holds wins.
  * What the Secret claims is verified first: a certificate that does not chain to a CA meshid
  * trusts, whose recorded pod UID is not its owner's, or whose renewal time lies outside its
@@ -188,24 +191,31 @@ export function decideIssuance(
       reason: "invalid",
       detail: "the renewal time is not within the certificate's validity",
     };
-  if (existing.chain === "other-trusted") return { issue: true, reason: "ca-change" };
+  const now = ctx.now.getTime();
+  const caDue =
+    existing.chain === "other-trusted" && ctx.caChange
+      ? pacedDue(ctx.caChange.since, ctx.caChange.spreadMs, ctx.podUid)
+      : undefined;
+  if (existing.chain === "other-trusted" && (!caDue || caDue.getTime() <= now))
+    return { issue: true, reason: "ca-change" };
   const differs = contentsDiffer(contents, desiredContents(desired));
   if (differs)
     return { issue: true, reason: "spec-change", detail: `${differs} differ from the spec` };
-  const now = ctx.now.getTime();
   if (notAfter.getTime() <= now) return { issue: true, reason: "expired" };
-  let next = renewAt;
+  let next = caDue && caDue < renewAt ? caDue : renewAt;
+  let paced: "ca-change" | "requested" | undefined = caDue ? "ca-change" : undefined;
   const request = ctx.renewRequest;
   // Times are whole seconds: a certificate of the request's own second is renewed too, unless it
   // was issued for that very request.
   const answered = existing.renewedFor !== undefined && existing.renewedFor >= (request?.at ?? now);
   if (request && issuedAt.getTime() <= request.at.getTime() && !answered) {
-    const due = new Date(request.at.getTime() + spreadFraction(ctx.podUid) * request.spreadMs);
+    const due = pacedDue(request.at, request.spreadMs, ctx.podUid);
     if (due.getTime() <= now) return { issue: true, reason: "requested" };
     if (due < next) next = due;
+    paced ??= "requested";
   }
   if (renewAt.getTime() <= now) return { issue: true, reason: "renewal" };
-  return { issue: false, renewAt: next };
+  return { issue: false, renewAt: next, ...(paced ? { paced } : {}) };
 }
 
 /**
@@ -233,20 +243,30 @@ const maxJitterFraction = 0.1;
 
 /**
  * renewalTime is notAfter - renewBefore - jitter, where `jitter` in [0, 1) is drawn once by the
- * caller at issuance and scaled to 0-10% of renewBefore. When the certificate is shorter than
- * renewBefore (capped by the CA's notAfter), it renews after two thirds of its actual life, so a
- * short certificate never renews in a loop.
+ * caller at issuance and scaled to 0-10% of renewBefore. When the certificate's life from
+ * `issuedAt` (signing, not the backdated notBefore) is shorter than renewBefore (capped by the CA's
+ * notAfter), it renews after two thirds of that life, so a short certificate never renews in a loop.
  */
 export function renewalTime(
-  notBefore: Date,
+  issuedAt: Date,
   notAfter: Date,
   renewBeforeMs: number,
   jitter: number,
 ): Date {
-  const lifetime = notAfter.getTime() - notBefore.getTime();
+  const lifetime = notAfter.getTime() - issuedAt.getTime();
   const before = renewBeforeMs < lifetime ? renewBeforeMs : lifetime / 3;
   const j = Math.min(Math.max(jitter, 0), 1) * maxJitterFraction * before;
   return new Date(Math.round(notAfter.getTime() - before - j));
+}
+
+/**
+ * trustBundleStale tells whether a Secret's ca.crt differs from the bundle meshid trusts now: a
+ * Secret kept (not re-issued) must still carry every root a peer's certificate may chain to, so a
+ * change of the bundle reaches each pod by rewriting ca.crt alone.
+ */
+export function trustBundleStale(storedPem: string | undefined, bundlePem: string): boolean {
+  const norm = (t: string) => t.replace(/\r\n/g, "\n").trim();
+  return storedPem === undefined || norm(storedPem) !== norm(bundlePem);
 }
 
 /** minRequeueMs is the shortest delay a reconcile asks for: never zero or negative. */

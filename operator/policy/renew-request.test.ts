@@ -19,11 +19,11 @@ describe("renewRequestOf", () => {
       { at: new Date("2026-11-29T10:00:00Z"), spreadMs: 150 },
     ],
     [
-      "a MeshIdentity's request over 20,000 pods is spread over 10 minutes at most",
+      "a MeshIdentity's request over 20,000 pods keeps the rate: 1,000 seconds at 20 a second",
       undefined,
       at("2026-11-29T10:00:00Z"),
       20_000,
-      { at: new Date("2026-11-29T10:00:00Z"), spreadMs: 600_000 },
+      { at: new Date("2026-11-29T10:00:00Z"), spreadMs: 1_000_000 },
     ],
     [
       "the later of the two wins (the pod's)",
@@ -43,5 +43,12 @@ describe("renewRequestOf", () => {
     ["no annotation is no request", {}, {}, 3, undefined],
   ])("%s", (_n, pod, identity, selected, want) => {
     expect(renewRequestOf(pod, identity, selected)).toEqual(want);
+  });
+
+  it("paces a MeshIdentity's request at the configured rate", () => {
+    const request = renewRequestOf(undefined, at("2026-11-29T10:00:00Z"), 30, {
+      ratePerSecond: 5,
+    });
+    expect(request?.spreadMs).toBe(6_000);
   });
 });

@@ -256,6 +256,21 @@ describe("kubectl meshid renew", () => {
           s.metadata!.annotations![annotations.serial]!,
         ]),
       );
+    // The MeshIdentity-wide request of the test before is paced: "before" is taken once every
+    // Secret has answered it, or its late re-issues would look like re-issues of this request.
+    const earlier = (await getIdentity(ns, "web")).metadata.annotations?.[
+      annotations.renewRequestedAt
+    ];
+    if (earlier)
+      await eventually(
+        async () => {
+          const pending = (await managedSecrets(ns)).filter(
+            (s) => s.metadata?.annotations?.[annotations.renewedFor] !== earlier,
+          );
+          if (pending.length > 0) throw new Error(`${pending.length} not re-issued yet`);
+        },
+        { timeoutMs: 20_000 },
+      );
     const before = await serials();
     expect((await meshid("renew", "pod/web-0", "-n", ns)).code).toBe(0);
     const afterPod = await eventually(

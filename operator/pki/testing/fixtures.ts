@@ -36,6 +36,11 @@ export const DAY = 24 * 60 * 60 * 1000;
 /** spiffeId is a well-formed SPIFFE ID in the default test trust domain. */
 export const spiffeId = "spiffe://cluster.local/ns/shop/sa/payments";
 
+/** rootCaOf loads a bootstrapped root as a signing CA, as the operator does to renew. */
+export function rootCaOf(boot: BootstrappedCa, now: Date = T0): Promise<SigningCa> {
+  return loadSigningCa({ ...boot.root, rootsPem: boot.root.certPem, now });
+}
+
 /** TestCa is a bootstrapped CA and its loaded intermediate. */
 export interface TestCa {
   boot: BootstrappedCa;
