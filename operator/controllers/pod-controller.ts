@@ -184,6 +184,11 @@ export class PodController implements Controller {
     } catch {
       return {}; // reported on the MeshIdentity's status; a spec change re-queues the pod
     }
+    if (spec.delivery === "PodCertificate") {
+      // kubelet holds the key and asks the signer (pcr-controller.ts): no Secret for this pod.
+      await this.deleteSecrets(this.disposable(owned, pod), log, "delivery is PodCertificate");
+      return {};
+    }
     const want = desiredCertificate(pod, spec, deps.config.trustDomain, {
       clusterDomain: deps.config.clusterDomain,
       extraSuffixes: deps.config.allowedDnsSuffixes,

@@ -15,6 +15,7 @@ import { rawRequest, type RawRequest } from "./raw";
 import { ApiError, isNotFound } from "./errors";
 import { callOf, isDeclared } from "./permissions";
 import type { LeasePort } from "./leader";
+import type { PodCertificateRequest } from "./pod-certificate-request";
 import { fieldManager } from "../policy/naming";
 import { GROUP as group, VERSION as version, PLURAL as plural } from "../../api/v1alpha1/names";
 
@@ -53,6 +54,12 @@ export interface WebhookConfigPort {
   patchMutatingWebhookConfiguration(name: string, ops: unknown[]): Promise<void>;
 }
 
+/** PodCertificatePort answers PodCertificateRequests through their status subresource. */
+export interface PodCertificatePort {
+  /** updatePodCertificateRequestStatus fails with a conflict when the request changed since read. */
+  updatePodCertificateRequestStatus(pcr: PodCertificateRequest): Promise<void>;
+}
+
 /** RequestStats counts requests by kind since start. */
 export interface RequestStats {
   reads: number;
@@ -63,7 +70,14 @@ const enc = encodeURIComponent;
 
 /** KubeClient implements every port with counted JSON requests. */
 export class KubeClient
-  implements SecretPort, ConfigMapPort, EventPort, StatusPort, LeasePort, WebhookConfigPort
+  implements
+    SecretPort,
+    ConfigMapPort,
+    EventPort,
+    StatusPort,
+    LeasePort,
+    WebhookConfigPort,
+    PodCertificatePort
 {
   readonly stats: RequestStats = { reads: 0, writes: 0 };
 
@@ -190,6 +204,34 @@ export class KubeClient
       body: ops,
       contentType: "application/json-patch+json",
     });
+  }
+
+  async updatePodCertificateRequestStatus(pcr: PodCertificateRequest): Promise<void> {
+    const namespace = pcr.metadata?.namespace ?? "";
+    const name = pcr.metadata?.name ?? "";
+    await this.request({
+      method: "PUT",
+      path: `/apis/certificates.k8s.io/v1beta1/namespaces/${enc(namespace)}/podcertificaterequests/${enc(name)}/status`,
+      body: pcr,
+    });
+  }
+
+  /**
+   * servesResource tells whether the API server serves a resource (discovery, which every
+   * authenticated user may read): Pod Certificates are off by default before Kubernetes 1.37.
+   */
+  async servesResource(groupVersion: string, resource: string): Promise<boolean> {
+    this.stats.reads++;
+    try {
+      const body = await rawRequest<{ resources?: { name: string }[] }>(this.kc, {
+        method: "GET",
+        path: `/apis/${groupVersion}`,
+      });
+      return (body?.resources ?? []).some((r) => r.name === resource);
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
   }
 
   async get(namespace: string, name: string): Promise<V1Lease | undefined> {

@@ -81,6 +81,26 @@ export const permissions: readonly Permission[] = [
     resourceNames: ["meshid"],
     why: "keep the caBundle of the webhook configuration meshid current (--webhook-config-name)",
   },
+  {
+    apiGroup: "certificates.k8s.io",
+    resources: ["podcertificaterequests"],
+    verbs: ["list", "watch"],
+    why: "read the PodCertificateRequests addressed to meshid's signer (Pod Certificates)",
+  },
+  {
+    apiGroup: "certificates.k8s.io",
+    resources: ["podcertificaterequests/status"],
+    verbs: ["update"],
+    why: "issue, deny or fail PodCertificateRequests addressed to meshid's signer",
+  },
+  {
+    apiGroup: "certificates.k8s.io",
+    resources: ["signers"],
+    verbs: ["sign"],
+    // The API server checks this before it accepts a signer's status; only meshid's own name.
+    resourceNames: ["meshid.dev/identity"],
+    why: "sign pod certificates as signer meshid.dev/identity",
+  },
 ];
 
 /** isDeclared tells whether a call (verb, group, resource) is in the list. */
