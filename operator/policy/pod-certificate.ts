@@ -88,7 +88,7 @@ export const PCR_BACKDATE_MS = 2 * 60 * 1000;
 const refreshMarginMs = 10 * 60 * 1000;
 
 /** podGraceMs is how long a request may wait for its pod to appear in the cache. */
-const podGraceMs = 10_000;
+const podGraceMs = 5_000;
 
 /** caGraceMs is how long a request may wait for the CA before it is Failed. */
 const caGraceMs = 30_000;
@@ -220,8 +220,8 @@ export function decidePodCertificate(facts: PcrFacts, ctx: PcrContext): PcrDecis
       message: `the request's key is ${describeKey(ctx.key.key)}, but MeshIdentity ${name} allows ${allowed} keys: set keyType: ${allowed}`,
     };
   const maxLifetimeMs = facts.maxExpirationSeconds * 1000;
-  // notBefore is backdated and both ends are whole seconds: keep a second to spare.
-  const durationMs = Math.min(spec.durationMs, maxLifetimeMs - PCR_BACKDATE_MS - 1000);
+  // Durations are whole seconds, so the lifetime is exactly durationMs + the backdate.
+  const durationMs = Math.min(spec.durationMs, maxLifetimeMs - PCR_BACKDATE_MS);
   if (durationMs + PCR_BACKDATE_MS < PCR_MIN_LIFETIME_MS)
     return {
       action: "deny",

@@ -6,10 +6,9 @@
 import * as k8s from "@kubernetes/client-node";
 import { execFile } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { stringify } from "yaml";
 import { permissions, type Permission } from "../../operator/kube/permissions";
 import { annotations } from "../../operator/policy/naming";
 import {
@@ -23,6 +22,7 @@ import {
   createNamespace,
   eventually,
   kubectl,
+  serviceAccountKubeconfig,
   testKubeConfig,
   testKubeconfigPath,
   uniqueName,
@@ -53,34 +53,8 @@ afterAll(async () => {
 });
 
 /** tokenKubeconfig writes a kubeconfig holding only a token of the ServiceAccount. */
-async function tokenKubeconfig(namespace: string, serviceAccount: string): Promise<string> {
-  const token = (
-    await kubectl(["create", "token", serviceAccount, "-n", namespace, "--duration=1h"])
-  ).trim();
-  const cluster = kc.getCurrentCluster()!;
-  const file = join(dir, `${namespace}-${serviceAccount}.kubeconfig`);
-  writeFileSync(
-    file,
-    stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [
-        {
-          name: "test",
-          cluster: {
-            server: cluster.server,
-            "certificate-authority-data":
-              cluster.caData ?? readFileSync(cluster.caFile!).toString("base64"),
-          },
-        },
-      ],
-      users: [{ name: serviceAccount, user: { token } }],
-      contexts: [{ name: "test", context: { cluster: "test", user: serviceAccount } }],
-      "current-context": "test",
-    }),
-  );
-  return file;
-}
+const tokenKubeconfig = (namespace: string, serviceAccount: string) =>
+  serviceAccountKubeconfig(namespace, serviceAccount, dir);
 
 /**
  * canI asks the API server (kubectl auth can-i, a SubjectAccessReview) whether the operator's
