@@ -27,6 +27,7 @@ import {
 import { identitySecretName } from "../policy/binding";
 import { podQualifies, selectIdentity, selects } from "../policy/selection";
 import { desiredCertificate } from "../policy/desired";
+import { deliversPodCertificate } from "../policy/injection";
 import { decideIssuance, requeueDelay } from "../policy/issuance";
 import { computeStatus, statusEqual, type StatusInput } from "../policy/status";
 import type { CaStatus } from "./ca-manager";
@@ -242,7 +243,7 @@ export class IdentityController implements Controller {
         input.specProblem ??= { reason: want.reason, message: want.message };
         continue;
       }
-      if (spec.delivery === "PodCertificate") {
+      if (deliversPodCertificate(spec.delivery, pod)) {
         // kubelet holds the certificate; the ledger remembers what meshid issued to this pod.
         const held = deps.ledger?.current(pod.metadata?.uid ?? "", now);
         if (!held) {

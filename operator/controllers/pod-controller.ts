@@ -23,6 +23,7 @@ import {
   type SecretHolder,
 } from "../policy/binding";
 import { renewRequestOf } from "../policy/renew-request";
+import { deliversPodCertificate } from "../policy/injection";
 import { podQualifies, selectIdentity } from "../policy/selection";
 import { desiredCertificate } from "../policy/desired";
 import {
@@ -184,7 +185,7 @@ export class PodController implements Controller {
     } catch {
       return {}; // reported on the MeshIdentity's status; a spec change re-queues the pod
     }
-    if (spec.delivery === "PodCertificate") {
+    if (deliversPodCertificate(spec.delivery, pod)) {
       // kubelet holds the key and asks the signer (pcr-controller.ts): no Secret for this pod.
       await this.deleteSecrets(this.disposable(owned, pod), log, "delivery is PodCertificate");
       return {};

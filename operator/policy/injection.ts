@@ -252,3 +252,13 @@ export function podCertificateInjection(
     },
   };
 }
+
+/**
+ * deliversPodCertificate tells whether a pod gets its certificate from kubelet (PodCertificate
+ * delivery) rather than a Secret. A pod admitted before its MeshIdentity switched to
+ * PodCertificate still mounts meshid's Secret volume: it keeps the Secret path until restarted.
+ */
+export function deliversPodCertificate(delivery: string, pod: V1Pod): boolean {
+  if (delivery !== "PodCertificate") return false;
+  return !(pod.spec?.volumes ?? []).some((v) => v.name === volumeName && v.secret !== undefined);
+}
