@@ -87,7 +87,7 @@ describe("podCertificatePublicKey", () => {
       const proof = sign(hash, Buffer.from(uid), { key: privateKey, ...opts }).toString("base64");
       await expect(
         podCertificatePublicKey({ pkixPublicKey: pkix, proofOfPossession: proof, podUid: uid }),
-      ).resolves.toMatchObject({ key: { algorithm: expect.any(String) } });
+      ).resolves.toHaveProperty("key.algorithm");
       await expect(
         podCertificatePublicKey({
           pkixPublicKey: pkix,

@@ -79,7 +79,7 @@ export type PcrDecision =
     };
 
 /** PCR_MIN_LIFETIME_MS is the shortest lifetime the API server accepts for a pod certificate. */
-export const PCR_MIN_LIFETIME_MS = 60 * 60 * 1000;
+const PCR_MIN_LIFETIME_MS = 60 * 60 * 1000;
 
 /** PCR_BACKDATE_MS backdates notBefore; the API server wants it within 5 minutes of its clock. */
 export const PCR_BACKDATE_MS = 2 * 60 * 1000;

@@ -360,14 +360,10 @@ describe("requests meshid denies, with a reason a person can act on", () => {
     ],
   ])("denies %s", async (_name, make, reason, message) => {
     const done = await answered(await make());
-    expect(done.status?.conditions).toEqual([
-      expect.objectContaining({
-        type: "Denied",
-        status: "True",
-        reason,
-        message: expect.stringMatching(message),
-      }),
-    ]);
+    expect(done.status?.conditions).toHaveLength(1);
+    const [condition] = done.status!.conditions!;
+    expect(condition).toMatchObject({ type: "Denied", status: "True", reason });
+    expect(condition!.message).toMatch(message);
     expect(done.status?.certificateChain).toBeUndefined();
   });
 
