@@ -1,8 +1,8 @@
 import type { CoreV1Event, V1Pod } from "@kubernetes/client-node";
-import { readFile } from "node:fs/promises";
 import type { MeshIdentity } from "../../api/v1alpha1/types";
-import { bootstrapCa, inspectCertificate, loadSigningCa, type SigningCa } from "../pki";
-import { openssl, withTempDir } from "../pki/testing/openssl";
+import { inspectCertificate, type SigningCa } from "../pki";
+import { newTestCa } from "../pki/testing/fixtures";
+import { stubCsr } from "../pki/testing/openssl";
 import type { EventPort, PodCertificatePort } from "../kube/client";
 import { ApiError } from "../kube/errors";
 import type { PodCertificateRequest } from "../kube/pod-certificate-request";
@@ -34,33 +34,8 @@ let ca: SigningCa;
 let csrP256 = "";
 
 beforeAll(async () => {
-  const boot = await bootstrapCa({
-    trustDomain: "cluster.local",
-    clusterDomain: "cluster.local",
-    dnsSuffixes: ["svc"],
-    now: new Date(now.getTime() - 60_000),
-  });
-  ca = await loadSigningCa({
-    certPem: boot.intermediate.certPem,
-    keyPem: boot.intermediate.keyPem,
-    rootsPem: boot.root.certPem,
-    now,
-  });
-  csrP256 = await withTempDir(async (write) => {
-    const key = await write("k.pem", "");
-    await openssl([
-      "genpkey",
-      "-algorithm",
-      "EC",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-out",
-      key,
-    ]);
-    const der = key.replace(/k\.pem$/, "r.der");
-    await openssl(["req", "-new", "-key", key, "-subj", "/", "-outform", "DER", "-out", der]);
-    return (await readFile(der)).toString("base64");
-  });
+  ca = (await newTestCa({ now: new Date(now.getTime() - 60_000) })).ca;
+  csrP256 = (await stubCsr(["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"])).csrB64;
 });
 
 const pod: V1Pod = {

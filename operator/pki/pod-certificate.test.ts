@@ -1,32 +1,6 @@
 import { generateKeyPairSync, sign, constants } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { podCertificatePublicKey } from "./pod-certificate";
-import { openssl, withTempDir } from "./testing/openssl";
-
-/** stubCsr makes a PKCS#10 request with an empty subject, as kubelet does, with openssl. */
-async function stubCsr(genpkey: string[]): Promise<{ csr: string; publicKeyPem: string }> {
-  return withTempDir(async (write) => {
-    const key = await write("k.pem", "");
-    const gen = await openssl(["genpkey", ...genpkey, "-out", key]);
-    if (!gen.ok) throw new Error(gen.output);
-    const der = key.replace(/k\.pem$/, "r.der");
-    const req = await openssl([
-      "req",
-      "-new",
-      "-key",
-      key,
-      "-subj",
-      "/",
-      "-outform",
-      "DER",
-      "-out",
-      der,
-    ]);
-    if (!req.ok) throw new Error(req.output);
-    const pub = await openssl(["pkey", "-in", key, "-pubout"]);
-    return { csr: (await readFile(der)).toString("base64"), publicKeyPem: pub.output };
-  });
-}
+import { stubCsr } from "./testing/openssl";
 
 const uid = "5b0c6a4e-3f7a-4b1e-9d2c-0a1b2c3d4e5f";
 
@@ -49,20 +23,30 @@ describe("podCertificatePublicKey", () => {
       { algorithm: "RSA", size: 3072 },
     ],
   ])("reads and verifies %s", async (_name, genpkey, key) => {
-    const { csr, publicKeyPem } = await stubCsr(genpkey);
+    const { csrB64: csr, publicKeyPem } = await stubCsr(genpkey);
     const got = await podCertificatePublicKey({ stubPKCS10Request: csr, podUid: uid });
     expect(got.key).toEqual(key);
     expect(got.publicKeyPem.replace(/\s/g, "")).toBe(publicKeyPem.replace(/\s/g, ""));
   });
 
   it("describes a P-521 key as such (the policy, not pki, refuses it for every MeshIdentity)", async () => {
-    const { csr } = await stubCsr(["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"]);
+    const { csrB64: csr } = await stubCsr([
+      "-algorithm",
+      "EC",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-521",
+    ]);
     const got = await podCertificatePublicKey({ stubPKCS10Request: csr, podUid: uid });
     expect(got.key).toEqual({ algorithm: "ECDSA", size: 521 });
   });
 
   it("refuses a request whose signature was altered", async () => {
-    const { csr } = await stubCsr(["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]);
+    const { csrB64: csr } = await stubCsr([
+      "-algorithm",
+      "EC",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+    ]);
     const der = Buffer.from(csr, "base64");
     der[der.length - 3] = (der[der.length - 3] ?? 0) ^ 0x01;
     await expect(

@@ -6,9 +6,8 @@
  * with a stub PKCS#10 request whose key stays with the test.
  */
 import * as k8s from "@kubernetes/client-node";
-import { execFileSync } from "node:child_process";
 import { X509Certificate, createPublicKey } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as https from "node:https";
 import { join } from "node:path";
 import { signClientCertificate } from "../../hack/controlplane/certs";
@@ -22,7 +21,15 @@ import {
   testTmpDir,
   uniqueName,
 } from "../support/kube";
-import { core, createIdentity, getIdentity, managedSecrets, splitPem } from "../support/meshid";
+import {
+  core,
+  createIdentity,
+  getIdentity,
+  managedSecrets,
+  opensslVerifyChain,
+  splitPem,
+} from "../support/meshid";
+import { stubCsr } from "../../operator/pki/testing/openssl";
 import { startOperator, waitReady, type OperatorProcess } from "../support/operator";
 
 jest.setTimeout(120_000);
@@ -78,26 +85,6 @@ function fetchWith(url: string, method: string, opts: Record<string, unknown>, b
   });
 }
 
-/** stubCsr makes a key and an empty PKCS#10 request over it, as kubelet does. */
-function stubCsr(genpkey: string[]): { csrB64: string; publicKeyPem: string } {
-  const key = join(dir, `${uniqueName("k")}.pem`);
-  execFileSync("openssl", ["genpkey", ...genpkey, "-out", key], { stdio: "pipe" });
-  const der = execFileSync("openssl", [
-    "req",
-    "-new",
-    "-key",
-    key,
-    "-subj",
-    "/",
-    "-outform",
-    "DER",
-  ]);
-  const publicKeyPem = execFileSync("openssl", ["pkey", "-in", key, "-pubout"], {
-    encoding: "utf8",
-  });
-  return { csrB64: der.toString("base64"), publicKeyPem };
-}
-
 const p256 = ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"];
 
 /** createPod creates a pod bound to the test node (it stays Pending: no kubelet runs). */
@@ -140,7 +127,7 @@ async function createPcr(
       nodeName,
       nodeUID: nodeUid,
       maxExpirationSeconds: opts.maxExpirationSeconds ?? 86_400,
-      stubPKCS10Request: (opts.csr ?? stubCsr(p256)).csrB64,
+      stubPKCS10Request: (opts.csr ?? (await stubCsr(p256))).csrB64,
       ...(opts.annotations ? { unverifiedUserAnnotations: opts.annotations } : {}),
     },
   };
@@ -225,7 +212,7 @@ describe("a PodCertificateRequest for a selected pod", () => {
 
   beforeAll(async () => {
     pod = await createBoundPod("pay-0", { app: "payments" }, "payments");
-    key = stubCsr(p256);
+    key = await stubCsr(p256);
     // The API's shortest lifetime: meshid must fit 1h exactly, notBefore backdated included.
     done = await answered(await createPcr(pod, { csr: key, maxExpirationSeconds: 3600 }));
   });
@@ -237,7 +224,7 @@ describe("a PodCertificateRequest for a selected pod", () => {
   });
 
   it("certifies the requested key with the pod's own SPIFFE ID and DNS names, and openssl verifies the chain", async () => {
-    const [leafPem, ...chain] = splitPem(done.status!.certificateChain!);
+    const [leafPem] = splitPem(done.status!.certificateChain!);
     const leaf = new X509Certificate(leafPem!);
     expect(leaf.publicKey.export({ type: "spki", format: "pem" })).toBe(
       createPublicKey(key.publicKeyPem).export({ type: "spki", format: "pem" }),
@@ -248,25 +235,8 @@ describe("a PodCertificateRequest for a selected pod", () => {
       const cm = await core.readNamespacedConfigMap("meshid-ca-bundle", ns);
       return cm.body.data!["ca.crt"]!;
     });
-    const files = mkdtempSync(join(dir, "verify-"));
-    writeFileSync(join(files, "leaf.pem"), leafPem!);
-    writeFileSync(join(files, "chain.pem"), chain.join(""));
-    writeFileSync(join(files, "root.pem"), bundle);
-    for (const purpose of ["sslserver", "sslclient"])
-      execFileSync(
-        "openssl",
-        [
-          "verify",
-          "-CAfile",
-          "root.pem",
-          "-untrusted",
-          "chain.pem",
-          "-purpose",
-          purpose,
-          "leaf.pem",
-        ],
-        { cwd: files, stdio: "pipe" },
-      );
+    const text = opensslVerifyChain(done.status!.certificateChain!, bundle);
+    expect(text).toContain(`URI:spiffe://cluster.local/ns/${ns}/sa/payments`);
   });
 
   it("has notBefore/notAfter of the leaf, a lifetime of 1h, and beginRefreshAt 10 minutes inside it", () => {
@@ -338,15 +308,15 @@ describe("requests meshid denies, with a reason a person can act on", () => {
     ],
     [
       "an Ed25519 key when the MeshIdentity allows ECDSA P-256",
-      () => createPcr(selected, { csr: stubCsr(["-algorithm", "ED25519"]) }),
+      async () => createPcr(selected, { csr: await stubCsr(["-algorithm", "ED25519"]) }),
       "UnsupportedKeyType",
       /key is ED25519, but MeshIdentity payments allows ECDSAP256 keys: set keyType: ECDSAP256/,
     ],
     [
       "a P-521 key",
-      () =>
+      async () =>
         createPcr(selected, {
-          csr: stubCsr(["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"]),
+          csr: await stubCsr(["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"]),
         }),
       "UnsupportedKeyType",
       /allows ECDSAP256 keys/,
