@@ -24,12 +24,16 @@ import { IssuanceTally } from "./controllers/issuance-tally";
 import { WebhookManager } from "./controllers/webhook-manager";
 import { PcrController } from "./controllers/pcr-controller";
 import { PodCertificateLedger } from "./controllers/pod-certificate-ledger";
+import { TrustBundlePublisher } from "./controllers/trust-bundle-publisher";
 import { HealthServer } from "./health";
 import { randomToken } from "./webhook/admission";
 import { Metrics } from "./metrics";
 
 /** podCertificateApi is the API of Kubernetes Pod Certificates that meshid signs for. */
 const podCertificateApi = ["certificates.k8s.io/v1beta1", "podcertificaterequests"] as const;
+
+/** clusterTrustBundleApi is where meshid publishes its signer's trust bundle, when served. */
+const clusterTrustBundleApi = ["certificates.k8s.io/v1beta1", "clustertrustbundles"] as const;
 
 /** MeshIdOperator is the meshid operator process. */
 export class MeshIdOperator extends Operator {
@@ -99,6 +103,8 @@ export class MeshIdOperator extends Operator {
       manager.add(new PcrController({ ...shared, pcrs, ledger, observer, random: Math.random }));
     } else log.info("Pod Certificates are not served; signer meshid.dev/identity is off");
     manager.add(new IdentityController({ ...shared, ...more, ledger, ...(pcrs ? { pcrs } : {}) }));
+    if (await this.client.servesResource(...clusterTrustBundleApi))
+      manager.add(new TrustBundlePublisher(shared));
     await manager.start();
     log.info("Caches synced", manager.sizes());
 

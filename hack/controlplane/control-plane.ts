@@ -49,10 +49,11 @@ export const KUBERNETES_SERVICE_IP = "10.0.0.1";
 
 /**
  * podCertificateFlags serve Pod Certificates (KEP-4317, beta and off by default in 1.36): the
- * PodCertificateRequest API in certificates.k8s.io/v1beta1, which meshid signs as a signer.
+ * PodCertificateRequest API in certificates.k8s.io/v1beta1, which meshid signs as a signer, and
+ * ClusterTrustBundles (beta, off by default), where meshid publishes its signer's trust bundle.
  */
-export const podCertificateFlags = [
-  "--feature-gates=PodCertificateRequest=true",
+const podCertificateFlags = [
+  "--feature-gates=PodCertificateRequest=true,ClusterTrustBundle=true",
   "--runtime-config=certificates.k8s.io/v1beta1=true",
 ];
 

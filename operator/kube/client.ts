@@ -16,6 +16,7 @@ import { ApiError, isNotFound } from "./errors";
 import { callOf, isDeclared } from "./permissions";
 import type { LeasePort } from "./leader";
 import type { PodCertificateRequest } from "./pod-certificate-request";
+import type { ClusterTrustBundle } from "./cluster-trust-bundle";
 import { fieldManager } from "../policy/naming";
 import { GROUP as group, VERSION as version, PLURAL as plural } from "../../api/v1alpha1/names";
 
@@ -60,6 +61,13 @@ export interface PodCertificatePort {
   updatePodCertificateRequestStatus(pcr: PodCertificateRequest): Promise<void>;
 }
 
+/** ClusterTrustBundlePort reads and writes meshid's signer-linked ClusterTrustBundle. */
+export interface ClusterTrustBundlePort {
+  getClusterTrustBundle(name: string): Promise<ClusterTrustBundle | undefined>;
+  createClusterTrustBundle(ctb: ClusterTrustBundle): Promise<ClusterTrustBundle>;
+  replaceClusterTrustBundle(ctb: ClusterTrustBundle): Promise<ClusterTrustBundle>;
+}
+
 /** RequestStats counts requests by kind since start. */
 export interface RequestStats {
   reads: number;
@@ -77,7 +85,8 @@ export class KubeClient
     StatusPort,
     LeasePort,
     WebhookConfigPort,
-    PodCertificatePort
+    PodCertificatePort,
+    ClusterTrustBundlePort
 {
   readonly stats: RequestStats = { reads: 0, writes: 0 };
 
@@ -216,6 +225,19 @@ export class KubeClient
     });
   }
 
+  getClusterTrustBundle(name: string): Promise<ClusterTrustBundle | undefined> {
+    return this.getOrUndefined(`${ctbPath}/${enc(name)}`);
+  }
+
+  createClusterTrustBundle(ctb: ClusterTrustBundle): Promise<ClusterTrustBundle> {
+    return this.request({ method: "POST", path: ctbPath, body: ctb });
+  }
+
+  replaceClusterTrustBundle(ctb: ClusterTrustBundle): Promise<ClusterTrustBundle> {
+    const name = ctb.metadata?.name ?? "";
+    return this.request({ method: "PUT", path: `${ctbPath}/${enc(name)}`, body: ctb });
+  }
+
   /**
    * servesResource tells whether the API server serves a resource (discovery, which every
    * authenticated user may read): Pod Certificates are off by default before Kubernetes 1.37.
@@ -251,6 +273,8 @@ export class KubeClient
     });
   }
 }
+
+const ctbPath = "/apis/certificates.k8s.io/v1beta1/clustertrustbundles";
 
 function leasePath(namespace: string, name?: string): string {
   const base = `/apis/coordination.k8s.io/v1/namespaces/${enc(namespace)}/leases`;

@@ -101,6 +101,28 @@ export const permissions: readonly Permission[] = [
     resourceNames: ["meshid.dev/identity"],
     why: "sign pod certificates as signer meshid.dev/identity",
   },
+  {
+    apiGroup: "certificates.k8s.io",
+    resources: ["clustertrustbundles"],
+    verbs: ["create"],
+    // RBAC cannot limit create by name; get and update are limited to meshid's bundle.
+    why: "publish the trust bundle as a ClusterTrustBundle of signer meshid.dev/identity",
+  },
+  {
+    apiGroup: "certificates.k8s.io",
+    resources: ["clustertrustbundles"],
+    verbs: ["get", "update"],
+    resourceNames: ["meshid.dev:identity:primary-bundle"],
+    why: "keep meshid's ClusterTrustBundle current (only meshid.dev:identity:primary-bundle)",
+  },
+  {
+    apiGroup: "certificates.k8s.io",
+    resources: ["signers"],
+    verbs: ["attest"],
+    // The API server checks this before it stores a bundle linked to a signer.
+    resourceNames: ["meshid.dev/identity"],
+    why: "link that ClusterTrustBundle to signer meshid.dev/identity",
+  },
 ];
 
 /** isDeclared tells whether a call (verb, group, resource) is in the list. */

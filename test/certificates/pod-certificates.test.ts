@@ -239,6 +239,18 @@ describe("a PodCertificateRequest for a selected pod", () => {
     expect(text).toContain(`URI:spiffe://cluster.local/ns/${ns}/sa/payments`);
   });
 
+  it("publishes the trust bundle as a ClusterTrustBundle linked to the signer, equal to the namespace's ConfigMap", async () => {
+    const cm = await core.readNamespacedConfigMap("meshid-ca-bundle", ns);
+    const ctb = await eventually(() =>
+      request<{ spec: { signerName: string; trustBundle: string } }>(
+        kc,
+        "GET",
+        "/apis/certificates.k8s.io/v1beta1/clustertrustbundles/meshid.dev:identity:primary-bundle",
+      ),
+    );
+    expect(ctb.spec).toEqual({ signerName: signer, trustBundle: cm.body.data!["ca.crt"] });
+  });
+
   it("has notBefore/notAfter of the leaf, a lifetime of 1h, and beginRefreshAt 10 minutes inside it", () => {
     const leaf = new X509Certificate(splitPem(done.status!.certificateChain!)[0]!);
     const nb = new Date(done.status!.notBefore!).getTime();
