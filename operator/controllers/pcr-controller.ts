@@ -194,8 +194,10 @@ export class PcrController implements Controller {
         pcr,
         buildPcrStatus(pcr, { type: "Issued", reason: PcrReason.Issued, message }, now, issued),
       );
+      // kubelet's refresh of a pod meshid already issued to is a renewal, for the metrics.
+      const reason = deps.ledger.current(facts.podUid, now) ? "renewal" : "new";
       deps.ledger.record(facts.podUid, { notAfter: leaf.notAfter, beginRefreshAt: refreshAt });
-      deps.observer?.issued(namespace, "new", pod);
+      deps.observer?.issued(namespace, reason, pod);
       log.info("Issued pod certificate", {
         pod: facts.podName,
         spiffeId: decision.desired.spiffeId,
