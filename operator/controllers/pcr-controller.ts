@@ -217,6 +217,13 @@ export class PcrController implements Controller {
       );
       deps.observer?.failed(err.code);
       log.error("Failed to issue pod certificate", err);
+      recordEvent(
+        deps,
+        { apiVersion: "v1", kind: "Pod", metadata: pod.metadata },
+        "Warning",
+        "PodCertificateFailed",
+        `meshid failed PodCertificateRequest ${name} (${PcrReason.IssueFailed}): ${message}`,
+      );
       return {};
     }
   }
