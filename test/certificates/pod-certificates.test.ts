@@ -6,6 +6,7 @@
  * with a stub PKCS#10 request whose key stays with the test.
  */
 import * as k8s from "@kubernetes/client-node";
+import { execFileSync } from "node:child_process";
 import { X509Certificate, createPublicKey } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as https from "node:https";
@@ -261,6 +262,29 @@ describe("a PodCertificateRequest for a selected pod", () => {
     expect(na - nb).toBe(3600_000);
     expect(refresh).toBeGreaterThanOrEqual(nb + 600_000);
     expect(refresh).toBeLessThanOrEqual(na - 600_000);
+  });
+
+  it("appears in kubectl meshid inventory with the certificate of its newest Issued request", async () => {
+    const out = execFileSync("kubectl", ["meshid", "inventory", "-n", ns, "-o", "json"], {
+      encoding: "utf8",
+      env: {
+        ...process.env,
+        PATH: `${join(repoRoot, "hack")}:${process.env.PATH}`,
+        KUBECONFIG: process.env.MESHID_TEST_KUBECONFIG,
+      },
+    });
+    const { items } = JSON.parse(out) as { items: Record<string, unknown>[] };
+    const leaf = new X509Certificate(splitPem(done.status!.certificateChain!)[0]!);
+    expect(items.find((e) => e.pod === "pay-0")).toMatchObject({
+      delivery: "PodCertificate",
+      // Created without the webhook here: it projects nothing (test/node checks a projected pod).
+      mounted: false,
+      request: done.metadata.name,
+      meshIdentity: "payments",
+      spiffeId: `spiffe://cluster.local/ns/${ns}/sa/payments`,
+      serial: leaf.serialNumber.toLowerCase(),
+      renewAt: done.status!.beginRefreshAt,
+    });
   });
 
   it("creates no Secret for the pod, and counts it selected and issued in the MeshIdentity status", async () => {

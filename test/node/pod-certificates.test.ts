@@ -4,8 +4,16 @@
  * the pod's projected volume; the pod completes mTLS with a pod whose identity meshid delivered
  * in a Secret, each side checking the other's SPIFFE ID. The key never reaches the API server.
  */
+import { execFile } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { createNamespace, eventually, kubectl, testKubeConfig } from "../support/kube";
+import { join } from "node:path";
+import {
+  createNamespace,
+  eventually,
+  kubectl,
+  testKubeConfig,
+  testKubeconfigPath,
+} from "../support/kube";
 import { createIdentity, managedSecrets } from "../support/meshid";
 import {
   handshakes,
@@ -50,6 +58,23 @@ function serialOf(chainPem: string): string {
   // As Go's hex.EncodeToString(SerialNumber.Bytes()): no leading zero bytes, even length.
   const hex = new X509Certificate(chainPem).serialNumber.toLowerCase().replace(/^0+/, "");
   return hex.length % 2 ? `0${hex}` : hex;
+}
+
+/** kubectlMeshid runs the plugin from this checkout (hack/ on PATH), as kubectl runs it. */
+function kubectlMeshid(args: string[]): Promise<string> {
+  const env = {
+    ...process.env,
+    PATH: `${join(__dirname, "..", "..", "hack")}:${process.env.PATH}`,
+  };
+  return new Promise((resolve, reject) =>
+    execFile(
+      "kubectl",
+      ["--kubeconfig", testKubeconfigPath(), "meshid", ...args],
+      { env },
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`kubectl meshid ${args.join(" ")}: ${stderr}`)) : resolve(stdout),
+    ),
+  );
 }
 
 /** deployment renders one workload that dials the other's Service and expects its SPIFFE ID. */
@@ -154,6 +179,22 @@ describe("a pod with PodCertificate delivery on the node", () => {
       },
       { timeoutMs: 60_000, intervalMs: 1_000 },
     );
+  });
+
+  it("is listed by kubectl meshid inventory as mounted, delivered by PodCertificate", async () => {
+    const [pcr] = await issuedRequests(pcrPod);
+    const out = await kubectlMeshid(["inventory", "-n", ns, "-o", "json"]);
+    const { items } = JSON.parse(out) as { items: Record<string, unknown>[] };
+    expect(items.find((e) => e.pod === pcrPod)).toMatchObject({
+      delivery: "PodCertificate",
+      mounted: true,
+      request: pcr!.metadata.name,
+      spiffeId: spiffeId(viaPcr),
+    });
+    expect(items.find((e) => e.pod === secretPod)).toMatchObject({
+      delivery: "Secret",
+      mounted: true,
+    });
   });
 
   it("counts the pod selected and issued in its MeshIdentity's status", async () => {
