@@ -229,6 +229,10 @@ describe("a pod with PodCertificate delivery on the node", () => {
       );
       // kubelet asked again at beginRefreshAt, not before it (its jitter only delays).
       const askedAt = new Date(renewed.metadata.creationTimestamp).getTime();
+      process.stderr.write(
+        `[pod certificates] issued ${first!.status!.notBefore} (notBefore), beginRefreshAt ` +
+          `${first!.status!.beginRefreshAt}, kubelet asked again ${renewed.metadata.creationTimestamp}\n`,
+      );
       expect(askedAt).toBeGreaterThanOrEqual(refreshAt - 1_000);
       expect(askedAt).toBeLessThanOrEqual(refreshAt + 8 * 60_000);
       const serial = serialOf(renewed.status!.certificateChain!);
