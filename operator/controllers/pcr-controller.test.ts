@@ -3,7 +3,7 @@ import type { MeshIdentity } from "../../api/v1alpha1/types";
 import { inspectCertificate, type SigningCa } from "../pki";
 import { newTestCa } from "../pki/testing/fixtures";
 import { stubCsr } from "../pki/testing/openssl";
-import type { EventPort, PodCertificatePort } from "../kube/client";
+import type { EventPort, PodCertificatePort, PodPort } from "../kube/client";
 import { ApiError } from "../kube/errors";
 import type { PodCertificateRequest } from "../kube/pod-certificate-request";
 import { FakeClock } from "../testing/fake-clock";
@@ -13,8 +13,13 @@ import { PcrController } from "./pcr-controller";
 import { PodCertificateLedger } from "./pod-certificate-ledger";
 
 /** FakeKube records status writes, and can refuse the next one with a conflict. */
-class FakeKube implements PodCertificatePort, EventPort {
+class FakeKube implements PodCertificatePort, PodPort, EventPort {
   written: PodCertificateRequest[] = [];
+  /** live is what the API server holds, read when the cache lacks the request's pod. */
+  live: V1Pod[] = [];
+  async getPod(ns: string, name: string) {
+    return this.live.find((p) => p.metadata?.namespace === ns && p.metadata.name === name);
+  }
   events: CoreV1Event[] = [];
   conflictNext = false;
   async updatePodCertificateRequestStatus(pcr: PodCertificateRequest) {
@@ -124,6 +129,16 @@ describe("PcrController.reconcile", () => {
       conditions: [expect.objectContaining({ type: "Denied", reason: "PodMismatch" })],
     });
     expect(kube.events.map((e) => e.reason)).toEqual(["PodCertificateDenied"]);
+  });
+
+  it("reads a pod the cache has not seen yet from the API server instead of denying it", async () => {
+    const pcr = request({ podName: "pay-new", podUID: "uid-new" });
+    const { controller, kube } = setup(pcr);
+    kube.live = [{ ...pod, metadata: { ...pod.metadata, name: "pay-new", uid: "uid-new" } }];
+    await controller.reconcile("shop/pay-0-abc");
+    expect(kube.written[0]!.status!.conditions).toEqual([
+      expect.objectContaining({ type: "Issued" }),
+    ]);
   });
 
   it("rethrows a conflict so the queue retries, and answers on the retry", async () => {

@@ -10,7 +10,7 @@ import type { MeshIdentity } from "../../api/v1alpha1/types";
 import type { Clock } from "../clock";
 import type { Config } from "../config";
 import type { Logger } from "../logger";
-import type { EventPort, PodCertificatePort } from "../kube/client";
+import type { EventPort, PodCertificatePort, PodPort } from "../kube/client";
 import { isConflict } from "../kube/errors";
 import { recordEvent } from "../kube/events";
 import type { ReconcileResult } from "../kube/queue";
@@ -39,7 +39,7 @@ export interface PcrControllerDeps {
   pcrs: Source<PodCertificateRequest>;
   pods: Source<V1Pod>;
   identities: Source<MeshIdentity>;
-  kube: PodCertificatePort & EventPort;
+  kube: PodCertificatePort & PodPort & EventPort;
   ca: () => CaStatus;
   clock: Clock;
   /** random in [0, 1): the refresh jitter, drawn once per request. */
@@ -69,7 +69,6 @@ function factsOf(pcr: PodCertificateRequest): PcrFacts {
     nodeName: spec.nodeName,
     maxExpirationSeconds: spec.maxExpirationSeconds ?? 86_400,
     userAnnotations: spec.unverifiedUserAnnotations ?? {},
-    createdAt: new Date(pcr.metadata?.creationTimestamp ?? 0),
     terminal: isPcrDone(pcr),
   };
 }
@@ -122,7 +121,7 @@ export class PcrController implements Controller {
     if (!pcr || pcr.spec.signerName !== signerName || this.answered.has(pcr.metadata?.uid ?? ""))
       return {};
     const facts = factsOf(pcr);
-    const pod = deps.pods.get(objectKey(namespace, facts.podName));
+    const pod = await this.podOf(facts);
     const { key: requested, publicKeyPem } = await this.requestedKey(pcr);
     const ca = deps.ca();
     const now = deps.clock.now();
@@ -226,6 +225,16 @@ export class PcrController implements Controller {
       );
       return {};
     }
+  }
+
+  /**
+   * podOf is the request's pod: from the cache when it holds that UID, else read from the API
+   * server, so a cache behind a new pod never denies it (kubelet takes a denial as final).
+   */
+  private async podOf(facts: PcrFacts): Promise<V1Pod | undefined> {
+    const cached = this.deps.pods.get(objectKey(facts.namespace, facts.podName));
+    if (cached?.metadata?.uid === facts.podUid) return cached;
+    return (await this.deps.kube.getPod(facts.namespace, facts.podName)) ?? cached;
   }
 
   /** requestedKey verifies the request's proof of possession and describes its key. */

@@ -8,6 +8,7 @@ import type {
   V1ConfigMap,
   V1Lease,
   V1MutatingWebhookConfiguration,
+  V1Pod,
   V1Secret,
   CoreV1Event,
 } from "@kubernetes/client-node";
@@ -55,6 +56,11 @@ export interface WebhookConfigPort {
   patchMutatingWebhookConfiguration(name: string, ops: unknown[]): Promise<void>;
 }
 
+/** PodPort reads one pod from the API server, past the cache. */
+export interface PodPort {
+  getPod(namespace: string, name: string): Promise<V1Pod | undefined>;
+}
+
 /** PodCertificatePort answers PodCertificateRequests through their status subresource. */
 export interface PodCertificatePort {
   /** updatePodCertificateRequestStatus fails with a conflict when the request changed since read. */
@@ -86,6 +92,7 @@ export class KubeClient
     LeasePort,
     WebhookConfigPort,
     PodCertificatePort,
+    PodPort,
     ClusterTrustBundlePort
 {
   readonly stats: RequestStats = { reads: 0, writes: 0 };
@@ -213,6 +220,10 @@ export class KubeClient
       body: ops,
       contentType: "application/json-patch+json",
     });
+  }
+
+  getPod(namespace: string, name: string): Promise<V1Pod | undefined> {
+    return this.getOrUndefined(`/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`);
   }
 
   async updatePodCertificateRequestStatus(pcr: PodCertificateRequest): Promise<void> {

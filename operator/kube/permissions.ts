@@ -25,8 +25,9 @@ export const permissions: readonly Permission[] = [
   {
     apiGroup: "",
     resources: ["pods"],
-    verbs: ["list", "watch"],
-    why: "find the pods MeshIdentities select",
+    verbs: ["get", "list", "watch"],
+    // get: a pod certificate request for a pod the cache has not seen yet is checked live.
+    why: "find the pods MeshIdentities select; check the pod of a PodCertificateRequest",
   },
   {
     apiGroup: "",

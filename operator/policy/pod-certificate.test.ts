@@ -54,7 +54,6 @@ const facts = (over: Partial<PcrFacts> = {}): PcrFacts => ({
   nodeName: "node-a",
   maxExpirationSeconds: 86_400,
   userAnnotations: {},
-  createdAt: new Date(now.getTime() - 60_000),
   terminal: false,
   ...over,
 });
@@ -81,20 +80,14 @@ describe("decidePodCertificate", () => {
       { action: "deny", reason: "InvalidUnverifiedUserAnnotations" },
     ],
     [
-      "waits a little for a pod the cache has not seen yet",
-      { createdAt: new Date(now.getTime() - 1000) },
-      { pod: undefined },
-      { action: "wait" },
-    ],
-    [
-      "denies a request for a pod that is still missing after the grace period",
-      { createdAt: new Date(now.getTime() - 10 * min) },
+      "denies a request for a pod that does not exist",
+      {},
       { pod: undefined },
       { action: "deny", reason: "PodNotFound" },
     ],
     [
-      "denies a pod UID that is not the pod's once the grace period is over",
-      { podUid: "uid-old", createdAt: new Date(now.getTime() - 10 * min) },
+      "denies a pod UID that is not the pod's",
+      { podUid: "uid-old" },
       {},
       { action: "deny", reason: "PodMismatch" },
     ],
@@ -165,16 +158,10 @@ describe("decidePodCertificate", () => {
       { action: "deny", reason: "DurationTooShort" },
     ],
     [
-      "waits for a CA that is not ready yet",
-      { createdAt: new Date(now.getTime() - 1000) },
+      "leaves the request pending while the CA is not ready (kubelet takes Failed as final)",
+      {},
       { ca: { ready: false, message: "loading" } },
       { action: "wait" },
-    ],
-    [
-      "fails, retryably for kubelet, when the CA stays not ready",
-      { createdAt: new Date(now.getTime() - 10 * min) },
-      { ca: { ready: false, message: "CASecretMissing" } },
-      { action: "fail", reason: "CANotReady" },
     ],
     [
       "fails when the CA expires within the hour",

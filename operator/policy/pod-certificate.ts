@@ -23,7 +23,6 @@ export interface PcrFacts {
   maxExpirationSeconds: number;
   /** unverifiedUserAnnotations as the pod's author wrote them into the projected source. */
   userAnnotations: Record<string, string>;
-  createdAt: Date;
   /** terminal is true once the request carries Issued, Denied or Failed. */
   terminal: boolean;
 }
@@ -58,7 +57,6 @@ export const PcrReason = {
   InvalidSpec: "InvalidSpec",
   UnsupportedKeyType: "UnsupportedKeyType",
   DurationTooShort: "DurationTooShort",
-  CANotReady: "CANotReady",
   CAExpiresSoon: "CAExpiresSoon",
   IssueFailed: "IssueFailed",
 } as const;
@@ -87,11 +85,8 @@ export const PCR_BACKDATE_MS = 2 * 60 * 1000;
 /** refreshMarginMs keeps beginRefreshAt 10 minutes inside the lifetime, as the API requires. */
 const refreshMarginMs = 10 * 60 * 1000;
 
-/** podGraceMs is how long a request may wait for its pod to appear in the cache. */
-const podGraceMs = 5_000;
-
-/** caGraceMs is how long a request may wait for the CA before it is Failed. */
-const caGraceMs = 30_000;
+/** caWaitMs is how soon a request waiting for the CA is looked at again. */
+const caWaitMs = 15_000;
 
 /**
  * podCertificateKeyType names a key as kubelet's podCertificate `keyType` does, or undefined for
@@ -111,20 +106,6 @@ function describeKey(key: Pick<KeySettings, "algorithm" | "size">): string {
   return podCertificateKeyType(key) ?? `${key.algorithm}${key.size ? ` ${key.size}` : ""}`;
 }
 
-/** waitOrDeny waits while the request is young (caches catch up), then denies. */
-function waitOrDeny(
-  facts: PcrFacts,
-  now: Date,
-  graceMs: number,
-  deny: { reason: string; message: string },
-  action: "deny" | "fail" = "deny",
-): PcrDecision {
-  const age = now.getTime() - facts.createdAt.getTime();
-  if (age < graceMs)
-    return { action: "wait", afterMs: Math.min(2_000, graceMs - age), why: deny.message };
-  return { action, ...deny };
-}
-
 /** decidePodCertificate decides one PodCertificateRequest. */
 export function decidePodCertificate(facts: PcrFacts, ctx: PcrContext): PcrDecision {
   if (facts.terminal) return { action: "skip" };
@@ -137,16 +118,19 @@ export function decidePodCertificate(facts: PcrFacts, ctx: PcrContext): PcrDecis
       message: `meshid accepts no unverifiedUserAnnotations and the request carries ${unknown.join(", ")}; remove them from the pod's podCertificate source (the identity comes from the pod's namespace and service account)`,
     };
   const { pod } = ctx;
+  // The pod is read from the API server when the cache lacks it or holds another UID.
   if (!pod)
-    return waitOrDeny(facts, ctx.now, podGraceMs, {
+    return {
+      action: "deny",
       reason: PcrReason.PodNotFound,
-      message: `${where} does not exist; kubelet asks again for a pod that runs`,
-    });
+      message: `${where} does not exist`,
+    };
   if (pod.metadata?.uid !== facts.podUid)
-    return waitOrDeny(facts, ctx.now, podGraceMs, {
+    return {
+      action: "deny",
       reason: PcrReason.PodMismatch,
       message: `${where} has UID ${pod.metadata?.uid ?? "(none)"}, not the requested ${facts.podUid}; the request is for a pod that no longer exists`,
-    });
+    };
   if (pod.spec?.nodeName !== facts.nodeName)
     return {
       action: "deny",
@@ -228,17 +212,15 @@ export function decidePodCertificate(facts: PcrFacts, ctx: PcrContext): PcrDecis
       reason: PcrReason.DurationTooShort,
       message: `pod certificates live at least 1h, but MeshIdentity ${name} allows ${Math.round(spec.durationMs / 1000)}s and the request ${facts.maxExpirationSeconds}s; raise spec.duration to 1h or more`,
     };
+  // kubelet (1.36) treats Denied and Failed as final for the pod: a CA that is not ready yet
+  // leaves the request pending. If it stays so, kube-controller-manager deletes the request
+  // after 15 minutes and kubelet asks again.
   if (!ctx.ca.ready)
-    return waitOrDeny(
-      facts,
-      ctx.now,
-      caGraceMs,
-      {
-        reason: PcrReason.CANotReady,
-        message: `meshid's CA is not ready (${ctx.ca.message}); kubelet retries with a new request`,
-      },
-      "fail",
-    );
+    return {
+      action: "wait",
+      afterMs: caWaitMs,
+      why: `meshid's CA is not ready (${ctx.ca.message})`,
+    };
   const notBefore = ctx.now.getTime() - PCR_BACKDATE_MS;
   if (ctx.ca.notAfter.getTime() - notBefore < PCR_MIN_LIFETIME_MS + 1000)
     return {
