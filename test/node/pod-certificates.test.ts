@@ -62,17 +62,15 @@ function serialOf(chainPem: string): string {
 
 /** kubectlMeshid runs the plugin from this checkout (hack/ on PATH), as kubectl runs it. */
 function kubectlMeshid(args: string[]): Promise<string> {
+  // kubectl takes no flags before a plugin's name: the kubeconfig goes through the environment.
   const env = {
     ...process.env,
     PATH: `${join(__dirname, "..", "..", "hack")}:${process.env.PATH}`,
+    KUBECONFIG: testKubeconfigPath(),
   };
   return new Promise((resolve, reject) =>
-    execFile(
-      "kubectl",
-      ["--kubeconfig", testKubeconfigPath(), "meshid", ...args],
-      { env },
-      (err, stdout, stderr) =>
-        err ? reject(new Error(`kubectl meshid ${args.join(" ")}: ${stderr}`)) : resolve(stdout),
+    execFile("kubectl", ["meshid", ...args], { env }, (err, stdout, stderr) =>
+      err ? reject(new Error(`kubectl meshid ${args.join(" ")}: ${stderr}`)) : resolve(stdout),
     ),
   );
 }
