@@ -8,10 +8,10 @@
 import type { V1Pod, V1Secret } from "@kubernetes/client-node";
 import type { MeshIdentity } from "../../api/v1alpha1/types";
 import { inspectCertificate } from "../pki";
-import { annotations, labels, podSecretName, signerName } from "../policy/naming";
+import { annotations, labels, podSecretName } from "../policy/naming";
 import { pcrCondition, type PodCertificateRequest } from "../kube/pod-certificate-request";
 import { podQualifies, selectIdentity } from "../policy/selection";
-import { deliversPodCertificate } from "../policy/injection";
+import { deliversPodCertificate, volumeName } from "../policy/injection";
 import { rfc3339, type Column } from "./output";
 
 /** InventoryEntry is one pod meshid serves. */
@@ -60,13 +60,13 @@ export function mounts(pod: V1Pod, secretName: string | undefined): boolean {
   );
 }
 
-/** projectsPodCertificate reports whether the pod has a podCertificate source of meshid's signer. */
+/**
+ * projectsPodCertificate reports whether the pod has meshid's projected identity volume (the
+ * webhook's name; it refuses pods that declare it). client-node 0.20 drops the podCertificate
+ * source itself when it reads a pod, so the volume's name and kind are what can be seen.
+ */
 function projectsPodCertificate(pod: V1Pod): boolean {
-  return (pod.spec?.volumes ?? []).some((v) =>
-    ((v.projected?.sources ?? []) as { podCertificate?: { signerName?: string } }[]).some(
-      (src) => src.podCertificate?.signerName === signerName,
-    ),
-  );
+  return (pod.spec?.volumes ?? []).some((v) => v.name === volumeName && v.projected !== undefined);
 }
 
 /** newestIssued indexes the newest Issued request of each pod UID. */
