@@ -12,10 +12,12 @@ import { slimPod, withoutManagedFields } from "./kube/objects";
 import {
   customResourceSource,
   namedConfigMapSource,
+  podCertificateRequestSource,
   podSource,
   secretSource,
 } from "./kube/sources";
-import { labels, managedValue, trustBundleConfigMap } from "./policy/naming";
+import type { PodCertificateRequest } from "./kube/pod-certificate-request";
+import { labels, managedValue, signerName, trustBundleConfigMap } from "./policy/naming";
 import { podsByUid, secretsByPod } from "./controllers/cache";
 
 /** Caches are the shared informers. */
@@ -48,4 +50,19 @@ export function registerCaches(manager: ControllerManager, kc: KubeConfig): Cach
       transform: withoutManagedFields,
     }),
   };
+}
+
+/**
+ * registerPodCertificateCache creates the informer of the PodCertificateRequests addressed to
+ * meshid's signer; only when the API server serves them (Pod Certificates are off by default
+ * before Kubernetes 1.37), else its first list would never complete.
+ */
+export function registerPodCertificateCache(
+  manager: ControllerManager,
+  kc: KubeConfig,
+): Informer<PodCertificateRequest> {
+  return manager.informer("podcertificaterequests", {
+    source: podCertificateRequestSource(kc, signerName),
+    transform: withoutManagedFields,
+  });
 }

@@ -14,7 +14,7 @@ import { KubeClient } from "./kube/client";
 import { ControllerManager } from "./kube/manager";
 import { supervisedWatch } from "./kube/framework";
 import { LeaderElector } from "./kube/leader";
-import { registerCaches } from "./caches";
+import { registerCaches, registerPodCertificateCache } from "./caches";
 import { caLoading, CaManager, type CaStatus } from "./controllers/ca-manager";
 import { PodController } from "./controllers/pod-controller";
 import { IdentityController } from "./controllers/identity-controller";
@@ -23,9 +23,18 @@ import { FailureLog } from "./controllers/failure-log";
 import { IssuanceTally } from "./controllers/issuance-tally";
 import { WebhookManager } from "./controllers/webhook-manager";
 import { CaStatusController } from "./controllers/ca-status-controller";
+import { PcrController } from "./controllers/pcr-controller";
+import { PodCertificateLedger } from "./controllers/pod-certificate-ledger";
+import { TrustBundlePublisher } from "./controllers/trust-bundle-publisher";
 import { HealthServer } from "./health";
 import { randomToken } from "./webhook/admission";
 import { Metrics } from "./metrics";
+
+/** podCertificateApi is the API of Kubernetes Pod Certificates that meshid signs for. */
+const podCertificateApi = ["certificates.k8s.io/v1beta1", "podcertificaterequests"] as const;
+
+/** clusterTrustBundleApi is where meshid publishes its signer's trust bundle, when served. */
+const clusterTrustBundleApi = ["certificates.k8s.io/v1beta1", "clustertrustbundles"] as const;
 
 /** MeshIdOperator is the meshid operator process. */
 export class MeshIdOperator extends Operator {
@@ -90,8 +99,18 @@ export class MeshIdOperator extends Operator {
     const more = { failures, tally, existing, observer: this.metrics };
     this.pods = new PodController({ ...shared, ...more, random: Math.random });
     manager.add(this.pods);
-    manager.add(new IdentityController({ ...shared, ...more }));
     manager.add(new CaStatusController({ ...shared, existing, renewAt: () => this.ca?.renewAt }));
+    const ledger = new PodCertificateLedger();
+    const pcrs = (await this.client.servesResource(...podCertificateApi))
+      ? registerPodCertificateCache(manager, this.kubeConfig)
+      : undefined;
+    if (pcrs) {
+      const observer = this.metrics;
+      manager.add(new PcrController({ ...shared, pcrs, ledger, observer, random: Math.random }));
+    } else log.info("Pod Certificates are not served; signer meshid.dev/identity is off");
+    manager.add(new IdentityController({ ...shared, ...more, ledger, ...(pcrs ? { pcrs } : {}) }));
+    if (await this.client.servesResource(...clusterTrustBundleApi))
+      manager.add(new TrustBundlePublisher(shared));
     await manager.start();
     log.info("Caches synced", manager.sizes());
 

@@ -17,11 +17,17 @@ const fullyDefaulted: ResolvedSpec = {
   privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" },
   usages: ["server auth", "client auth"],
   secretTemplate: { labels: {}, annotations: {} },
+  delivery: "Secret",
 };
 
 describe("resolveSpec", () => {
   it.each<[string, Partial<MeshIdentitySpec>, Partial<ResolvedSpec>]>([
     ["applies every default to a spec with only a selector", {}, {}],
+    [
+      "keeps PodCertificate delivery when asked for",
+      { delivery: "PodCertificate" },
+      { delivery: "PodCertificate" },
+    ],
     [
       "keeps an explicit duration and derives renewBefore as a third of it",
       { duration: "90m" },

@@ -7,6 +7,7 @@ import { formatDuration, parseDuration } from "./duration";
 import { DurationError, SpecError } from "./errors";
 import { MAX_DURATION, MIN_DURATION, MIN_RENEW_BEFORE } from "./limits";
 import {
+  type Delivery,
   KEY_SIZES,
   type KeyUsage,
   type LabelSelector,
@@ -22,6 +23,9 @@ export const DEFAULT_USAGES: readonly KeyUsage[] = ["server auth", "client auth"
 
 /** DEFAULT_ROTATION_POLICY generates a new private key at every renewal. */
 export const DEFAULT_ROTATION_POLICY: RotationPolicy = "Always";
+
+/** DEFAULT_DELIVERY delivers certificates in Secrets, which works on every Kubernetes version. */
+export const DEFAULT_DELIVERY: Delivery = "Secret";
 
 /** KeySize is a size allowed for the given algorithm, e.g. `KeySize<"RSA">` is 2048 | 3072 | 4096. */
 export type KeySize<A extends keyof typeof KEY_SIZES> = (typeof KEY_SIZES)[A][number];
@@ -52,6 +56,8 @@ export interface ResolvedSpec {
   usages: KeyUsage[];
   /** secretTemplate labels and annotations (empty maps when unset). */
   secretTemplate: { labels: Record<string, string>; annotations: Record<string, string> };
+  /** delivery is Secret unless the spec asks for PodCertificate. */
+  delivery: Delivery;
 }
 
 /** ResolveOptions carries the operator's configuration that defaults depend on. */
@@ -105,6 +111,7 @@ export function resolveSpec(spec: MeshIdentitySpec, options: ResolveOptions = {}
       labels: { ...spec.secretTemplate?.labels },
       annotations: { ...spec.secretTemplate?.annotations },
     },
+    delivery: spec.delivery ?? DEFAULT_DELIVERY,
   };
 }
 

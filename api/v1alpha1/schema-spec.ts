@@ -1,7 +1,12 @@
 /**
  * The schema of MeshIdentity.spec, with the defaults of defaults.ts stated in the descriptions.
  */
-import { DEFAULT_DURATION, DEFAULT_ROTATION_POLICY, DEFAULT_USAGES } from "./defaults";
+import {
+  DEFAULT_DELIVERY,
+  DEFAULT_DURATION,
+  DEFAULT_ROTATION_POLICY,
+  DEFAULT_USAGES,
+} from "./defaults";
 import { celList, wordList, type JSONSchemaProps } from "./json-schema";
 import { MAX_DNS_NAME_LENGTH, MAX_DURATION, MIN_DURATION, MIN_RENEW_BEFORE } from "./limits";
 import { DNS_SUBDOMAIN_PATTERN } from "./patterns";
@@ -14,7 +19,7 @@ import {
   selectorSchema,
   withReservedKeyRule,
 } from "./schema-fields";
-import { KEY_ALGORITHMS, KEY_SIZES, KEY_USAGES, ROTATION_POLICIES } from "./types";
+import { DELIVERIES, KEY_ALGORITHMS, KEY_SIZES, KEY_USAGES, ROTATION_POLICIES } from "./types";
 
 const privateKeySchema: JSONSchemaProps = {
   type: "object",
@@ -137,8 +142,36 @@ export const specSchema: JSONSchemaProps = {
       },
     },
     secretTemplate: secretTemplateSchema,
+    delivery: {
+      type: "string",
+      description:
+        `How each certificate reaches the pod: ${wordList(DELIVERIES, "or")}. Default ${DEFAULT_DELIVERY}. ` +
+        "Secret: the operator generates the key and writes key and certificate into a Secret the " +
+        "pod mounts (any Kubernetes version). PodCertificate: kubelet generates the key on the node " +
+        "and asks meshid (signer meshid.dev/identity) for the certificate through a " +
+        "PodCertificateRequest, so the key never leaves the node; needs Kubernetes 1.35 or later with " +
+        "the PodCertificateRequest feature gate, a lifetime of at least 1h, and RSA keys of 3072 or " +
+        "4096 bits.",
+      enum: [...DELIVERIES],
+    },
   },
   "x-kubernetes-validations": [
+    {
+      rule:
+        "!has(self.delivery) || self.delivery != 'PodCertificate' || !has(self.privateKey) || " +
+        "!has(self.privateKey.algorithm) || self.privateKey.algorithm != 'RSA' || " +
+        "(has(self.privateKey.size) && self.privateKey.size in [3072, 4096])",
+      message:
+        "PodCertificate delivery needs RSA keys of 3072 or 4096 bits (kubelet makes no others)",
+      fieldPath: ".privateKey.size",
+    },
+    {
+      rule:
+        "!has(self.delivery) || self.delivery != 'PodCertificate' || !has(self.duration) || " +
+        `!${celIsDuration("self.duration")} || duration(self.duration) >= duration('1h')`,
+      message: "must be at least 1h with PodCertificate delivery (the Kubernetes minimum)",
+      fieldPath: ".duration",
+    },
     {
       rule:
         `!has(self.renewBefore) || !${celIsDuration("self.renewBefore")} || ` +

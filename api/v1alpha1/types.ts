@@ -24,6 +24,15 @@ export const ROTATION_POLICIES = ["Always", "Never"] as const;
 /** RotationPolicy says whether a renewal generates a new private key (Always) or reuses it (Never). */
 export type RotationPolicy = (typeof ROTATION_POLICIES)[number];
 
+/** DELIVERIES lists how a certificate reaches the pod, the default first. */
+export const DELIVERIES = ["Secret", "PodCertificate"] as const;
+
+/**
+ * Delivery is how a pod receives its certificate: a Secret meshid writes (key made by meshid), or
+ * a Kubernetes Pod Certificate (key made by kubelet on the node, signed by meshid).
+ */
+export type Delivery = (typeof DELIVERIES)[number];
+
 /** KEY_USAGES lists the usages a certificate may carry, as cert-manager names them. */
 export const KEY_USAGES = [
   "server auth",
@@ -97,6 +106,8 @@ export interface MeshIdentitySpec {
   usages?: KeyUsage[];
   /** secretTemplate holds labels and annotations for each issued Secret. */
   secretTemplate?: SecretTemplate;
+  /** delivery is how the certificate reaches the pod: Secret (default) or PodCertificate. */
+  delivery?: Delivery;
 }
 
 /** ConditionStatus is the status of a condition. */

@@ -166,3 +166,15 @@ export async function makeControlPlaneCerts(opts: CertOptions = {}): Promise<Con
     },
   };
 }
+
+/**
+ * signClientCertificate issues a client certificate from a CA given as PEM (the control plane's
+ * client CA in pki/client-ca.{crt,key}), e.g. a node identity `CN=system:node:<name>, O=system:nodes`.
+ */
+export async function signClientCertificate(ca: PemPair, subject: string): Promise<PemPair> {
+  const cert = new x509.X509Certificate(ca.cert);
+  const der = x509.PemConverter.decode(ca.key)[0]!;
+  const privateKey = await crypto.subtle.importKey("pkcs8", der, alg, true, ["sign"]);
+  const publicKey = await cert.publicKey.export(alg, ["verify"], crypto);
+  return makeLeaf({ cert, keys: { privateKey, publicKey } }, subject, "client");
+}

@@ -47,6 +47,16 @@ export const SERVICE_CIDR = "10.0.0.0/24";
 /** KUBERNETES_SERVICE_IP is the `kubernetes` Service's cluster IP. */
 export const KUBERNETES_SERVICE_IP = "10.0.0.1";
 
+/**
+ * podCertificateFlags serve Pod Certificates (KEP-4317, beta and off by default in 1.36): the
+ * PodCertificateRequest API in certificates.k8s.io/v1beta1, which meshid signs as a signer, and
+ * ClusterTrustBundles (beta, off by default), where meshid publishes its signer's trust bundle.
+ */
+const podCertificateFlags = [
+  "--feature-gates=PodCertificateRequest=true,ClusterTrustBundle=true",
+  "--runtime-config=certificates.k8s.io/v1beta1=true",
+];
+
 /** ControlPlaneState is what `cluster-down` needs to find and stop the processes. */
 export interface ControlPlaneState {
   dir: string;
@@ -149,6 +159,8 @@ export class LocalControlPlane {
       "apiserver.crt": this.certs.serving.cert,
       "apiserver.key": this.certs.serving.key,
       "client-ca.crt": this.certs.clientCa.cert,
+      // Tests sign node identities (system:node:<name>) with it; test-bed credentials only.
+      "client-ca.key": this.certs.clientCa.key,
       "sa.pub": this.certs.serviceAccount.publicKey,
       "sa.key": this.certs.serviceAccount.privateKey,
     };
@@ -237,7 +249,10 @@ export class LocalControlPlane {
           "--bind-address=127.0.0.1",
           "--advertise-address=127.0.0.1",
           "--endpoint-reconciler-type=none",
-          "--authorization-mode=RBAC",
+          // Node,RBAC and NodeRestriction here too, so PodCertificateRequests can be made by a
+          // node identity (a client certificate from client-ca) without a kubelet.
+          "--authorization-mode=Node,RBAC",
+          "--enable-admission-plugins=NodeRestriction",
           "--disable-admission-plugins=ServiceAccount",
         ];
     const p = this.spawn("kube-apiserver", [
@@ -251,6 +266,7 @@ export class LocalControlPlane {
       `--service-account-key-file=${pki("sa.pub")}`,
       `--service-account-signing-key-file=${pki("sa.key")}`,
       `--service-cluster-ip-range=${SERVICE_CIDR}`,
+      ...podCertificateFlags,
       "--allow-privileged=true",
       "--profiling=false",
     ]);

@@ -120,6 +120,8 @@ export function renderKubeletConfig(s: KubeletSettings): string {
       containerRuntimeEndpoint: `unix://${s.paths.containerdSocket}`,
       cgroupDriver: "cgroupfs",
       failCgroupV1: false,
+      // kubelet asks signers for pod certificates (projected podCertificate volumes).
+      featureGates: { PodCertificateRequest: true },
       failSwapOn: false,
       podLogsDirectory: s.paths.podLogs,
       imageGCHighThresholdPercent: 100,

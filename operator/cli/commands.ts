@@ -72,12 +72,13 @@ export async function runStatus(ctx: CommandContext): Promise<number> {
 export async function runInventory(ctx: CommandContext): Promise<number> {
   const { inv, cluster, io } = ctx;
   const scope = scopeOf(ctx);
-  const [pods, secrets, identities] = await Promise.all([
+  const [pods, secrets, identities, requests] = await Promise.all([
     cluster.pods(scope, inv.selector),
     cluster.managedSecrets(scope),
     cluster.identities(scope),
+    cluster.podCertificateRequests(scope),
   ]);
-  const entries = buildInventory(pods, secrets, identities);
+  const entries = buildInventory(pods, secrets, identities, requests);
   if (inv.output === "json" || inv.output === "yaml")
     io.out(renderData({ items: entries }, inv.output));
   else if (entries.length === 0)

@@ -1,6 +1,7 @@
 /**
  * The per-pod inventory: which pod holds which certificate, from which issuer, until when, renewing
- * when, mounted or not. Pure: built from listed pods, meshid's Secrets and MeshIdentities. Serial,
+ * when, mounted or not. Pure: built from listed pods, meshid's Secrets, MeshIdentities and, for
+ * PodCertificate delivery, the Issued PodCertificateRequests still stored. Serial,
  * issuer and notAfter come from the certificate itself; renew-at, which only the Secret records,
  * from its annotation.
  */
@@ -8,7 +9,9 @@ import type { V1Pod, V1Secret } from "@kubernetes/client-node";
 import type { MeshIdentity } from "../../api/v1alpha1/types";
 import { inspectCertificate } from "../pki";
 import { annotations, labels, podSecretName } from "../policy/naming";
+import { pcrCondition, type PodCertificateRequest } from "../kube/pod-certificate-request";
 import { podQualifies, selectIdentity } from "../policy/selection";
+import { deliversPodCertificate, volumeName } from "../policy/injection";
 import { rfc3339, type Column } from "./output";
 
 /** InventoryEntry is one pod meshid serves. */
@@ -31,6 +34,10 @@ export interface InventoryEntry {
   boundToPod?: boolean;
   /** problem says why the certificate could not be read. */
   problem?: string;
+  /** delivery is Secret, or PodCertificate when kubelet holds the key and certificate. */
+  delivery: "Secret" | "PodCertificate";
+  /** request is the newest Issued PodCertificateRequest still stored (PodCertificate delivery). */
+  request?: string;
 }
 
 /** secretText decodes one key of a Secret's data. */
@@ -53,9 +60,36 @@ export function mounts(pod: V1Pod, secretName: string | undefined): boolean {
   );
 }
 
+/**
+ * projectsPodCertificate reports whether the pod has meshid's projected identity volume (the
+ * webhook's name; it refuses pods that declare it). client-node 0.20 drops the podCertificate
+ * source itself when it reads a pod, so the volume's name and kind are what can be seen.
+ */
+function projectsPodCertificate(pod: V1Pod): boolean {
+  return (pod.spec?.volumes ?? []).some((v) => v.name === volumeName && v.projected !== undefined);
+}
+
+/** newestIssued indexes the newest Issued request of each pod UID. */
+function newestIssued(
+  requests: readonly PodCertificateRequest[],
+): Map<string, PodCertificateRequest> {
+  const byPod = new Map<string, PodCertificateRequest>();
+  for (const r of requests) {
+    if (pcrCondition(r)?.type !== "Issued" || !r.status?.certificateChain) continue;
+    const had = byPod.get(r.spec.podUID);
+    if (!had || (had.status?.notAfter ?? "") < (r.status.notAfter ?? ""))
+      byPod.set(r.spec.podUID, r);
+  }
+  return byPod;
+}
+
 function certificateFields(secret: V1Secret): Partial<InventoryEntry> {
+  return chainFields(secretText(secret, "tls.crt"));
+}
+
+function chainFields(chainPem: string): Partial<InventoryEntry> {
   try {
-    const info = inspectCertificate(secretText(secret, "tls.crt"));
+    const info = inspectCertificate(chainPem);
     return {
       spiffeId: info.uris.find((u) => u.startsWith("spiffe://")),
       dnsNames: info.dnsNames,
@@ -85,8 +119,10 @@ export function buildInventory(
   pods: readonly V1Pod[],
   secrets: readonly V1Secret[],
   identities: readonly MeshIdentity[],
+  requests: readonly PodCertificateRequest[] = [],
 ): InventoryEntry[] {
   const byOwner = ownedBy(secrets);
+  const issued = newestIssued(requests);
   const entries: InventoryEntry[] = [];
   for (const pod of pods) {
     const namespace = pod.metadata?.namespace ?? "";
@@ -102,7 +138,23 @@ export function buildInventory(
       podUid: uid,
       dnsNames: [],
       mounted: mounts(pod, secret?.metadata?.name),
+      delivery: "Secret",
     };
+    const projects = projectsPodCertificate(pod);
+    const byKubelet = winner && deliversPodCertificate(winner.spec.delivery ?? "Secret", pod);
+    if (!secret && (projects || byKubelet)) {
+      // kubelet holds key and certificate; what meshid issued is in the newest Issued request.
+      entry.delivery = "PodCertificate";
+      entry.mounted = projects;
+      const request = issued.get(uid);
+      if (request) {
+        Object.assign(entry, {
+          request: request.metadata?.name,
+          renewAt: rfc3339(request.status?.beginRefreshAt),
+          ...chainFields(request.status?.certificateChain ?? ""),
+        });
+      }
+    }
     const identity = secret?.metadata?.labels?.[labels.identity] ?? winner?.metadata.name;
     if (identity) entry.meshIdentity = identity;
     if (secret) {
@@ -132,7 +184,8 @@ export function inventoryColumns(allNamespaces: boolean): Column<InventoryEntry>
     { header: "NOT AFTER", cell: (e) => e.notAfter },
     { header: "RENEW AT", cell: (e) => e.renewAt },
     { header: "MOUNTED", cell: (e) => (e.mounted ? "yes" : "no") },
-    { header: "SECRET", cell: (e) => e.secret, wide: true },
+    { header: "DELIVERY", cell: (e) => e.delivery, wide: true },
+    { header: "SECRET", cell: (e) => e.secret ?? e.request, wide: true },
     {
       header: "BOUND TO POD",
       cell: (e) => (e.secret ? (e.boundToPod ? "yes" : "no") : undefined),

@@ -7,7 +7,8 @@ import * as k8s from "@kubernetes/client-node";
 import type { MeshIdentity } from "../../api/v1alpha1/types";
 import { GROUP, PLURAL, VERSION } from "../../api/v1alpha1/names";
 import { MeshIdError } from "../errors";
-import { labels, managedValue, trustBundleConfigMap } from "../policy/naming";
+import { labels, managedValue, signerName, trustBundleConfigMap } from "../policy/naming";
+import type { PodCertificateRequest } from "../kube/pod-certificate-request";
 import { UsageError, type Invocation } from "./args";
 
 /** CliError is a failure the plugin reports and exits 1 on: an API error, a missing object. */
@@ -35,6 +36,11 @@ export interface Cluster {
   pod(namespace: string, name: string): Promise<k8s.V1Pod | undefined>;
   managedSecrets(scope: Scope): Promise<k8s.V1Secret[]>;
   identities(scope: Scope): Promise<MeshIdentity[]>;
+  /**
+   * podCertificateRequests lists the requests to meshid's signer still stored (kube-controller-
+   * manager deletes them after 15 minutes); none where the API is not served or not readable.
+   */
+  podCertificateRequests(scope: Scope): Promise<PodCertificateRequest[]>;
   /** caSecret reads a CA Secret; a refusal (403) is reported, not thrown: other output goes on. */
   caSecret(namespace: string, name: string): Promise<CaSecretRead>;
   trustBundle(namespace: string): Promise<string | undefined>;
@@ -134,6 +140,20 @@ export function connect(kc: k8s.KubeConfig): Cluster {
           : await custom.listClusterCustomObject(GROUP, VERSION, PLURAL);
         return (body as { items: MeshIdentity[] }).items;
       }),
+    podCertificateRequests: async ({ namespace }) => {
+      const [g, v, plural] = ["certificates.k8s.io", "v1beta1", "podcertificaterequests"];
+      const fieldSelector = `spec.signerName=${signerName}`;
+      try {
+        const { body } = namespace
+          ? await custom.listNamespacedCustomObject(g, v, namespace, plural, u, u, u, fieldSelector)
+          : await custom.listClusterCustomObject(g, v, plural, u, u, u, fieldSelector);
+        return (body as { items: PodCertificateRequest[] }).items;
+      } catch (err) {
+        const code = statusOf(err);
+        if (code === 404 || code === 403) return [];
+        throw new CliError(`listing PodCertificateRequests: ${apiMessage(err)}`);
+      }
+    },
     caSecret: async (ns, name) => {
       try {
         return { secret: (await core.readNamespacedSecret(name, ns)).body };

@@ -27,6 +27,7 @@ import {
 import { identitySecretName } from "../policy/binding";
 import { podQualifies, selectIdentity, selects } from "../policy/selection";
 import { desiredCertificate } from "../policy/desired";
+import { deliversPodCertificate } from "../policy/injection";
 import { decideIssuance, requeueDelay } from "../policy/issuance";
 import { computeStatus, statusEqual, type StatusInput } from "../policy/status";
 import type { CaStatus } from "./ca-manager";
@@ -35,6 +36,8 @@ import { canonicalIps, gatherExisting, type ExistingCache } from "./existing";
 import type { FailureLog } from "./failure-log";
 import type { IssuanceTally } from "./issuance-tally";
 import { isConflict } from "../kube/errors";
+import type { PodCertificateRequest } from "../kube/pod-certificate-request";
+import type { PodCertificateLedger } from "./pod-certificate-ledger";
 
 /** IdentityObserver receives what metrics need from a MeshIdentity reconcile; it must not throw. */
 export interface IdentityObserver {
@@ -60,6 +63,10 @@ export interface IdentityControllerDeps {
   >;
   failures: FailureLog;
   tally: IssuanceTally;
+  /** ledger holds the pod certificates issued to PodCertificate-delivered pods. */
+  ledger?: PodCertificateLedger;
+  /** pcrs, when Pod Certificates are served: an answered request recounts its namespace. */
+  pcrs?: Source<PodCertificateRequest>;
   /** Shortest interval between two status writes of one MeshIdentity. */
   minStatusIntervalMs?: number;
   observer?: IdentityObserver;
@@ -114,6 +121,9 @@ export class IdentityController implements Controller {
         recountMs,
       ),
       watch(bundles, (_type, cm) => ofNamespace(cm.metadata?.namespace)),
+      ...(this.deps.pcrs
+        ? [watch(this.deps.pcrs, (_type, pcr) => ofNamespace(pcr.metadata?.namespace), recountMs)]
+        : []),
     ];
   }
 
@@ -231,6 +241,19 @@ export class IdentityController implements Controller {
       const want = desiredCertificate(pod, spec, deps.config.trustDomain, dnsPolicy);
       if (!want.ok) {
         input.specProblem ??= { reason: want.reason, message: want.message };
+        continue;
+      }
+      if (deliversPodCertificate(spec.delivery, pod)) {
+        // kubelet holds the certificate; the ledger remembers what meshid issued to this pod.
+        const held = deps.ledger?.current(pod.metadata?.uid ?? "", now);
+        if (!held) {
+          pending++;
+          continue;
+        }
+        input.issued++;
+        if (!earliestExpiry || held.notAfter < earliestExpiry) earliestExpiry = held.notAfter;
+        if (!input.nextRenewal || held.beginRefreshAt < input.nextRenewal)
+          input.nextRenewal = held.beginRefreshAt;
         continue;
       }
       const secretName = identitySecretName(pod);

@@ -174,6 +174,34 @@ describe("PodController.reconcile", () => {
     expect(second.requeueAfterMs).toBe(first.requeueAfterMs);
   });
 
+  it("writes no Secret for a pod of a MeshIdentity with PodCertificate delivery, and deletes the one it had", async () => {
+    const { controller, kube, identities } = setup();
+    await controller.reconcile("shop/p1");
+    identities.put({ ...identity({ delivery: "PodCertificate" }) });
+    await controller.reconcile("shop/p1");
+    expect(kube.writes).toEqual(["create meshid-p1", "delete meshid-p1"]);
+    await controller.reconcile("shop/p1");
+    expect(kube.writes).toHaveLength(2);
+  });
+
+  it("keeps issuing into the Secret a pod admitted before PodCertificate delivery still mounts", async () => {
+    const { controller, kube } = setup({
+      identities: [identity({ delivery: "PodCertificate" })],
+      pods: [
+        {
+          ...pod("p1"),
+          spec: {
+            serviceAccountName: "payments",
+            containers: [{ name: "c", image: "i" }],
+            volumes: [{ name: "meshid-identity", secret: { secretName: "meshid-p1" } }],
+          },
+        },
+      ],
+    });
+    await controller.reconcile("shop/p1");
+    expect(kube.writes).toEqual(["create meshid-p1"]);
+  });
+
   it("uses the Secret of meshid's volume and never the annotation a pod's author can rewrite", async () => {
     const { controller, secrets } = setup({
       pods: [

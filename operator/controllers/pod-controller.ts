@@ -24,6 +24,7 @@ import {
 } from "../policy/binding";
 import { renewRequestOf } from "../policy/renew-request";
 import { spreadWindowMs } from "../policy/pacing";
+import { deliversPodCertificate } from "../policy/injection";
 import { podQualifies, selectIdentity } from "../policy/selection";
 import { desiredCertificate } from "../policy/desired";
 import {
@@ -207,6 +208,11 @@ export class PodController implements Controller {
       spec = resolveSpec(winner.spec, { defaultDurationMs: deps.config.defaultDurationMs });
     } catch {
       return {}; // reported on the MeshIdentity's status; a spec change re-queues the pod
+    }
+    if (deliversPodCertificate(spec.delivery, pod)) {
+      // kubelet holds the key and asks the signer (pcr-controller.ts): no Secret for this pod.
+      await this.deleteSecrets(this.disposable(owned, pod), log, "delivery is PodCertificate");
+      return {};
     }
     const want = desiredCertificate(pod, spec, deps.config.trustDomain, {
       clusterDomain: deps.config.clusterDomain,

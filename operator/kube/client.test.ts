@@ -275,7 +275,7 @@ describe("KubeClient", () => {
 
   it.each<[string, RawRequest]>([
     ["deleting a ConfigMap", { method: "DELETE", path: "/api/v1/namespaces/ns/configmaps/x" }],
-    ["getting one pod", { method: "GET", path: "/api/v1/namespaces/ns/pods/p1" }],
+    ["deleting a pod", { method: "DELETE", path: "/api/v1/namespaces/ns/pods/p1" }],
     [
       "patching a MeshIdentity's spec",
       { method: "PATCH", path: "/apis/meshid.dev/v1alpha1/namespaces/ns/meshidentities/x" },

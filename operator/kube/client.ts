@@ -8,6 +8,7 @@ import type {
   V1ConfigMap,
   V1Lease,
   V1MutatingWebhookConfiguration,
+  V1Pod,
   V1Secret,
   CoreV1Event,
 } from "@kubernetes/client-node";
@@ -15,6 +16,8 @@ import { rawRequest, type RawRequest } from "./raw";
 import { ApiError, isNotFound } from "./errors";
 import { callOf, isDeclared } from "./permissions";
 import type { LeasePort } from "./leader";
+import type { PodCertificateRequest } from "./pod-certificate-request";
+import type { ClusterTrustBundle } from "./cluster-trust-bundle";
 import { fieldManager } from "../policy/naming";
 import { GROUP as group, VERSION as version, PLURAL as plural } from "../../api/v1alpha1/names";
 import { MESHCA_PLURAL, type MeshCA } from "../../api/v1alpha1/meshca";
@@ -61,6 +64,24 @@ export interface WebhookConfigPort {
   patchMutatingWebhookConfiguration(name: string, ops: unknown[]): Promise<void>;
 }
 
+/** PodPort reads one pod from the API server, past the cache. */
+export interface PodPort {
+  getPod(namespace: string, name: string): Promise<V1Pod | undefined>;
+}
+
+/** PodCertificatePort answers PodCertificateRequests through their status subresource. */
+export interface PodCertificatePort {
+  /** updatePodCertificateRequestStatus fails with a conflict when the request changed since read. */
+  updatePodCertificateRequestStatus(pcr: PodCertificateRequest): Promise<void>;
+}
+
+/** ClusterTrustBundlePort reads and writes meshid's signer-linked ClusterTrustBundle. */
+export interface ClusterTrustBundlePort {
+  getClusterTrustBundle(name: string): Promise<ClusterTrustBundle | undefined>;
+  createClusterTrustBundle(ctb: ClusterTrustBundle): Promise<ClusterTrustBundle>;
+  replaceClusterTrustBundle(ctb: ClusterTrustBundle): Promise<ClusterTrustBundle>;
+}
+
 /** RequestStats counts requests by kind since start. */
 export interface RequestStats {
   reads: number;
@@ -78,7 +99,10 @@ export class KubeClient
     StatusPort,
     LeasePort,
     WebhookConfigPort,
-    MeshCaPort
+    MeshCaPort,
+    PodCertificatePort,
+    PodPort,
+    ClusterTrustBundlePort
 {
   readonly stats: RequestStats = { reads: 0, writes: 0 };
 
@@ -228,6 +252,51 @@ export class KubeClient
     });
   }
 
+  getPod(namespace: string, name: string): Promise<V1Pod | undefined> {
+    return this.getOrUndefined(`/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`);
+  }
+
+  async updatePodCertificateRequestStatus(pcr: PodCertificateRequest): Promise<void> {
+    const namespace = pcr.metadata?.namespace ?? "";
+    const name = pcr.metadata?.name ?? "";
+    await this.request({
+      method: "PUT",
+      path: `/apis/certificates.k8s.io/v1beta1/namespaces/${enc(namespace)}/podcertificaterequests/${enc(name)}/status`,
+      body: pcr,
+    });
+  }
+
+  getClusterTrustBundle(name: string): Promise<ClusterTrustBundle | undefined> {
+    return this.getOrUndefined(`${ctbPath}/${enc(name)}`);
+  }
+
+  createClusterTrustBundle(ctb: ClusterTrustBundle): Promise<ClusterTrustBundle> {
+    return this.request({ method: "POST", path: ctbPath, body: ctb });
+  }
+
+  replaceClusterTrustBundle(ctb: ClusterTrustBundle): Promise<ClusterTrustBundle> {
+    const name = ctb.metadata?.name ?? "";
+    return this.request({ method: "PUT", path: `${ctbPath}/${enc(name)}`, body: ctb });
+  }
+
+  /**
+   * servesResource tells whether the API server serves a resource (discovery, which every
+   * authenticated user may read): Pod Certificates are off by default before Kubernetes 1.37.
+   */
+  async servesResource(groupVersion: string, resource: string): Promise<boolean> {
+    this.stats.reads++;
+    try {
+      const body = await rawRequest<{ resources?: { name: string }[] }>(this.kc, {
+        method: "GET",
+        path: `/apis/${groupVersion}`,
+      });
+      return (body?.resources ?? []).some((r) => r.name === resource);
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
   async get(namespace: string, name: string): Promise<V1Lease | undefined> {
     const raw = await this.getOrUndefined<V1Lease>(leasePath(namespace, name));
     return raw;
@@ -245,6 +314,8 @@ export class KubeClient
     });
   }
 }
+
+const ctbPath = "/apis/certificates.k8s.io/v1beta1/clustertrustbundles";
 
 function leasePath(namespace: string, name?: string): string {
   const base = `/apis/coordination.k8s.io/v1/namespaces/${enc(namespace)}/leases`;

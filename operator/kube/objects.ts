@@ -213,6 +213,8 @@ export function slimPod(pod: V1Pod): V1Pod {
       ...(pod.spec?.serviceAccountName ? { serviceAccountName: pod.spec.serviceAccountName } : {}),
       ...(pod.spec?.serviceAccount ? { serviceAccount: pod.spec.serviceAccount } : {}),
       ...(pod.spec?.volumes ? { volumes: pod.spec.volumes } : {}),
+      // The pod certificate signer checks the requesting node is the pod's.
+      ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
     },
     status: {
       ...(pod.status?.phase ? { phase: pod.status.phase } : {}),

@@ -25,8 +25,9 @@ export const permissions: readonly Permission[] = [
   {
     apiGroup: "",
     resources: ["pods"],
-    verbs: ["list", "watch"],
-    why: "find the pods MeshIdentities select",
+    verbs: ["get", "list", "watch"],
+    // get: a pod certificate request for a pod the cache has not seen yet is checked live.
+    why: "find the pods MeshIdentities select; check the pod of a PodCertificateRequest",
   },
   {
     apiGroup: "",
@@ -94,6 +95,48 @@ export const permissions: readonly Permission[] = [
     // Only meshid's own configuration: a stolen token must not redirect other admission webhooks.
     resourceNames: ["meshid"],
     why: "keep the caBundle of the webhook configuration meshid current (--webhook-config-name)",
+  },
+  {
+    apiGroup: "certificates.k8s.io",
+    resources: ["podcertificaterequests"],
+    verbs: ["list", "watch"],
+    why: "read the PodCertificateRequests addressed to meshid's signer (Pod Certificates)",
+  },
+  {
+    apiGroup: "certificates.k8s.io",
+    resources: ["podcertificaterequests/status"],
+    verbs: ["update"],
+    why: "issue, deny or fail PodCertificateRequests addressed to meshid's signer",
+  },
+  {
+    apiGroup: "certificates.k8s.io",
+    resources: ["signers"],
+    verbs: ["sign"],
+    // The API server checks this before it accepts a signer's status; only meshid's own name.
+    resourceNames: ["meshid.dev/identity"],
+    why: "sign pod certificates as signer meshid.dev/identity",
+  },
+  {
+    apiGroup: "certificates.k8s.io",
+    resources: ["clustertrustbundles"],
+    verbs: ["create"],
+    // RBAC cannot limit create by name; get and update are limited to meshid's bundle.
+    why: "publish the trust bundle as a ClusterTrustBundle of signer meshid.dev/identity",
+  },
+  {
+    apiGroup: "certificates.k8s.io",
+    resources: ["clustertrustbundles"],
+    verbs: ["get", "update"],
+    resourceNames: ["meshid.dev:identity:primary-bundle"],
+    why: "keep meshid's ClusterTrustBundle current (only meshid.dev:identity:primary-bundle)",
+  },
+  {
+    apiGroup: "certificates.k8s.io",
+    resources: ["signers"],
+    verbs: ["attest"],
+    // The API server checks this before it stores a bundle linked to a signer.
+    resourceNames: ["meshid.dev/identity"],
+    why: "link that ClusterTrustBundle to signer meshid.dev/identity",
   },
 ];
 

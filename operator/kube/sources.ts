@@ -5,6 +5,8 @@
 import * as k8s from "@kubernetes/client-node";
 import type { ListPage, ResourceSource, WatchHandle } from "./informer";
 import { call } from "./errors";
+import { rawRequest } from "./raw";
+import type { PodCertificateRequest } from "./pod-certificate-request";
 
 /** pageSize bounds each LIST response, so a cold start with many pods stays light on memory. */
 const pageSize = 500;
@@ -155,5 +157,30 @@ export function customResourceSource<T extends k8s.KubernetesObject>(
         ).body as ListBody<T>,
       ),
     watch: makeWatch<T>(kc, `/apis/${group}/${version}/${plural}`),
+  };
+}
+
+/**
+ * podCertificateRequestSource lists and watches the PodCertificateRequests (certificates.k8s.io
+ * v1beta1) addressed to one signer. client-node 0.20 has no typed API for them: raw requests.
+ */
+export function podCertificateRequestSource(
+  kc: k8s.KubeConfig,
+  signerName: string,
+): ResourceSource<PodCertificateRequest> {
+  const path = "/apis/certificates.k8s.io/v1beta1/podcertificaterequests";
+  const fieldSelector = `spec.signerName=${signerName}`;
+  return {
+    describe: `podcertificaterequests (${fieldSelector})`,
+    list: async (token) => {
+      const query = new URLSearchParams({ fieldSelector, limit: String(pageSize) });
+      if (token) query.set("continue", token);
+      const body = await rawRequest<ListBody<PodCertificateRequest>>(kc, {
+        method: "GET",
+        path: `${path}?${query.toString()}`,
+      });
+      return toPage(body);
+    },
+    watch: makeWatch<PodCertificateRequest>(kc, path, undefined, fieldSelector),
   };
 }

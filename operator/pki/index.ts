@@ -30,6 +30,7 @@ export {
   type KeySpec,
   publicKeyFromPrivate,
 } from "./keys";
+export { podCertificatePublicKey, type RequestedPublicKey } from "./pod-certificate";
 export { type LoadSigningCaOptions, loadSigningCa, type SigningCa } from "./signing-ca";
 export { type Usage } from "./usages";
 export { type ChainVerdict, type StoredCertificate, verifyStoredCertificate } from "./verify";

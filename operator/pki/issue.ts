@@ -46,6 +46,8 @@ export interface LeafRequest {
   usages: Usage[];
   durationMs: number;
   now: Date;
+  /** backdateMs moves notBefore back for clock skew; default CLOCK_SKEW_MS. */
+  backdateMs?: number;
 }
 
 /** IssuedLeaf is a signed leaf, ready for a kubernetes.io/tls Secret's tls.crt. */
@@ -102,7 +104,7 @@ export async function issueLeaf(ca: SigningCa, req: LeafRequest): Promise<Issued
 
   const spki = publicKeyInfo(leafKey.spkiDer);
   const serial = randomSerial();
-  const notBefore = wholeSeconds(new Date(now - CLOCK_SKEW_MS));
+  const notBefore = wholeSeconds(new Date(now - (req.backdateMs ?? CLOCK_SKEW_MS)));
   const notAfter = wholeSeconds(new Date(Math.min(now + req.durationMs, ca.notAfter.getTime())));
   const fixed = fixedExtensions(ca, keySpec.algorithm === "RSA", req.usages);
   const der = await buildCertificate(

@@ -10,8 +10,14 @@ import {
   isReservedSecretName,
   mountPath,
   podSecretName,
+  signerName,
+  trustBundleConfigMap,
+  trustBundleKey,
 } from "./naming";
 import { selectIdentity, type IdentityCandidate } from "./selection";
+import type { MeshIdentity } from "../../api/v1alpha1/types";
+import { resolveSpec } from "../../api/v1alpha1/defaults";
+import { PCR_BACKDATE_MS, podCertificateKeyType } from "./pod-certificate";
 
 /** volumeName is the name of the injected volume. */
 export const volumeName = "meshid-identity";
@@ -126,10 +132,54 @@ export function shouldInject<T extends IdentityCandidate>(
 
 const escape = (key: string) => key.replace(/~/g, "~0").replace(/\//g, "~1");
 
-/** injectionPatch adds the Secret volume, a read-only mount in every container, and the annotation. */
-export function injectionPatch(pod: V1Pod, secretName: string): JsonPatchOp[] {
+/** IdentityVolume is the volume the webhook injects: a Secret, or a projected pod certificate. */
+export type IdentityVolume =
+  { secretName: string } | { podCertificate: { keyType: string; maxExpirationSeconds?: number } };
+
+/**
+ * podCertificateVolume is a projected volume of a Kubernetes Pod Certificate from meshid's
+ * signer (kubelet writes key and chain as tls.key and tls.crt, the names of the Secret path) and
+ * the namespace's trust bundle as ca.crt, so workloads read the same three files either way.
+ */
+function podCertificateVolume(keyType: string, maxExpirationSeconds: number | undefined) {
+  return {
+    name: volumeName,
+    projected: {
+      defaultMode: 0o440,
+      sources: [
+        {
+          podCertificate: {
+            signerName,
+            keyType,
+            ...(maxExpirationSeconds !== undefined ? { maxExpirationSeconds } : {}),
+            keyPath: "tls.key",
+            certificateChainPath: "tls.crt",
+          },
+        },
+        {
+          configMap: {
+            name: trustBundleConfigMap,
+            items: [{ key: trustBundleKey, path: "ca.crt" }],
+          },
+        },
+      ],
+    },
+  };
+}
+
+/**
+ * injectionPatch adds the identity volume, a read-only mount in every container, and, for a
+ * Secret, the annotation naming it.
+ */
+export function injectionPatch(pod: V1Pod, identity: IdentityVolume): JsonPatchOp[] {
   const ops: JsonPatchOp[] = [];
-  const volume = { name: volumeName, secret: { secretName, defaultMode: 0o440 } };
+  const volume =
+    "secretName" in identity
+      ? { name: volumeName, secret: { secretName: identity.secretName, defaultMode: 0o440 } }
+      : podCertificateVolume(
+          identity.podCertificate.keyType,
+          identity.podCertificate.maxExpirationSeconds,
+        );
   if (pod.spec?.volumes === undefined)
     ops.push({ op: "add", path: "/spec/volumes", value: [volume] });
   else ops.push({ op: "add", path: "/spec/volumes/-", value: volume });
@@ -141,18 +191,74 @@ export function injectionPatch(pod: V1Pod, secretName: string): JsonPatchOp[] {
       else ops.push({ op: "add", path: `/spec/${kind}/${i}/volumeMounts/-`, value: mount });
     });
   }
+  if (!("secretName" in identity)) return ops;
   if (pod.metadata?.annotations === undefined) {
     ops.push({
       op: "add",
       path: "/metadata/annotations",
-      value: { [annotations.secret]: secretName },
+      value: { [annotations.secret]: identity.secretName },
     });
   } else {
     ops.push({
       op: "add",
       path: `/metadata/annotations/${escape(annotations.secret)}`,
-      value: secretName,
+      value: identity.secretName,
     });
   }
   return ops;
+}
+
+/** maxPodCertificateSeconds is the longest maxExpirationSeconds the API accepts (91 days). */
+const maxPodCertificateSeconds = 7_862_400;
+
+/**
+ * podCertificateInjection is the pod certificate to project for a MeshIdentity that asks for
+ * PodCertificate delivery (undefined for Secret delivery), or why the pod cannot be given one.
+ * maxExpirationSeconds lets the certificate live the spec's whole duration (with the backdated
+ * notBefore); without a duration the request's default of 24h applies.
+ */
+export function podCertificateInjection(
+  identity: MeshIdentity,
+):
+  | { podCertificate: { keyType: string; maxExpirationSeconds?: number } }
+  | { refusal: string }
+  | undefined {
+  if (identity.spec.delivery !== "PodCertificate") return undefined;
+  const name = identity.metadata.name ?? "";
+  let spec;
+  try {
+    spec = resolveSpec(identity.spec);
+  } catch (err) {
+    return {
+      refusal: `MeshIdentity ${name} is invalid: ${err instanceof Error ? err.message : String(err)}`,
+    };
+  }
+  const keyType = podCertificateKeyType(spec.privateKey);
+  if (keyType === undefined)
+    return {
+      refusal: `MeshIdentity ${name} asks for PodCertificate delivery with ${spec.privateKey.algorithm} keys kubelet does not make; use ECDSA, Ed25519, or RSA 3072 or 4096`,
+    };
+  const seconds =
+    identity.spec.duration !== undefined
+      ? Math.min(
+          Math.ceil((spec.durationMs + PCR_BACKDATE_MS) / 1000) + 60,
+          maxPodCertificateSeconds,
+        )
+      : undefined;
+  return {
+    podCertificate: {
+      keyType,
+      ...(seconds !== undefined ? { maxExpirationSeconds: seconds } : {}),
+    },
+  };
+}
+
+/**
+ * deliversPodCertificate tells whether a pod gets its certificate from kubelet (PodCertificate
+ * delivery) rather than a Secret. A pod admitted before its MeshIdentity switched to
+ * PodCertificate still mounts meshid's Secret volume: it keeps the Secret path until restarted.
+ */
+export function deliversPodCertificate(delivery: string, pod: V1Pod): boolean {
+  if (delivery !== "PodCertificate") return false;
+  return !(pod.spec?.volumes ?? []).some((v) => v.name === volumeName && v.secret !== undefined);
 }

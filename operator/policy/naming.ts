@@ -58,6 +58,9 @@ export const trustBundleConfigMap = "meshid-ca-bundle";
 /** trustBundleKey is the ConfigMap key of the trust bundle. */
 export const trustBundleKey = "ca.crt";
 
+/** signerName is the PodCertificateRequest signer meshid implements (Kubernetes Pod Certificates). */
+export const signerName = `${domain}/identity`;
+
 /** mountPath is where the webhook mounts the identity Secret in every container. */
 export const mountPath = "/var/run/secrets/meshid.dev";
 

@@ -374,3 +374,74 @@ describe("admit", () => {
     expect((result.body as { error: string }).error).toBeTruthy();
   });
 });
+
+describe("admit with PodCertificate delivery", () => {
+  const withDelivery = (spec: Partial<MeshIdentity["spec"]>) => ({
+    identities: () => [
+      { ...identity, spec: { ...identity.spec, delivery: "PodCertificate" as const, ...spec } },
+    ],
+    randomToken: () => "x7k2qb4d5f",
+  });
+
+  it("projects meshid's pod certificate and the trust bundle as tls.key, tls.crt and ca.crt, with no Secret annotation", () => {
+    const result = admit(
+      review(pod()),
+      withDelivery({ duration: "2h", privateKey: { algorithm: "Ed25519" } }),
+    );
+    const ops = patchOf(result);
+    expect(ops[0]).toEqual({
+      op: "add",
+      path: "/spec/volumes",
+      value: [
+        {
+          name: "meshid-identity",
+          projected: {
+            defaultMode: 0o440,
+            sources: [
+              {
+                podCertificate: {
+                  signerName: "meshid.dev/identity",
+                  keyType: "ED25519",
+                  maxExpirationSeconds: 7200 + 120 + 60,
+                  keyPath: "tls.key",
+                  certificateChainPath: "tls.crt",
+                },
+              },
+              {
+                configMap: { name: "meshid-ca-bundle", items: [{ key: "ca.crt", path: "ca.crt" }] },
+              },
+            ],
+          },
+        },
+      ],
+    });
+    expect(ops.map((o) => o.path)).toEqual([
+      "/spec/volumes",
+      "/spec/containers/0/volumeMounts",
+      "/spec/containers/1/volumeMounts/-",
+    ]);
+    expect(result.injected?.secret).toBe("");
+  });
+
+  it("leaves maxExpirationSeconds to the API's default of 24h when the MeshIdentity sets no duration", () => {
+    const ops = patchOf(admit(review(pod()), withDelivery({})));
+    const volume = (
+      ops[0]!.value as { projected: { sources: { podCertificate?: object }[] } }[]
+    )[0]!;
+    expect(volume.projected.sources[0]!.podCertificate).toEqual({
+      signerName: "meshid.dev/identity",
+      keyType: "ECDSAP256",
+      keyPath: "tls.key",
+      certificateChainPath: "tls.crt",
+    });
+  });
+
+  it("refuses a pod when its MeshIdentity asks for RSA 2048 keys, which kubelet does not make", () => {
+    const result = admit(
+      review(pod()),
+      withDelivery({ privateKey: { algorithm: "RSA", size: 2048 } }),
+    );
+    expect((result.body as { response: { allowed: boolean } }).response.allowed).toBe(false);
+    expect(result.refused?.message).toMatch(/kubelet does not make/);
+  });
+});

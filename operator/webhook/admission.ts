@@ -9,6 +9,7 @@ import {
   debugRefusal,
   injectionPatch,
   injectionSecretName,
+  podCertificateInjection,
   refusalReason,
   reservedReference,
   shouldInject,
@@ -27,7 +28,7 @@ export interface AdmissionDeps {
 export interface AdmissionResult {
   status: number;
   body: unknown;
-  /** injected names the Secret when the pod was mutated (for logs). */
+  /** injected names the Secret ("" for a pod certificate) when the pod was mutated (for logs). */
   injected?: { namespace: string; pod: string; secret: string; identity: string };
   /** refused says why a pod was denied (for logs). */
   refused?: { namespace: string; pod: string; message: string };
@@ -88,12 +89,14 @@ export function admit(body: unknown, deps: AdmissionDeps): AdmissionResult {
     );
   const identity = shouldInject(pod, namespace, deps.identities(namespace));
   if (!identity || req.subResource !== "") return answer({ allowed: true });
-  const secret = injectionSecretName(pod, deps.randomToken());
+  const podCertificate = podCertificateInjection(identity);
+  if (podCertificate && "refusal" in podCertificate) return refuse(podCertificate.refusal);
+  const secret = podCertificate ? "" : injectionSecretName(pod, deps.randomToken());
   if (secret === undefined)
     return refuse(
       `its name is ${podName.length} characters long; a pod that holds a meshid identity may have at most ${maxPodNameLength}`,
     );
-  const patch = injectionPatch(pod, secret);
+  const patch = injectionPatch(pod, podCertificate ?? { secretName: secret });
   return {
     ...answer({
       allowed: true,

@@ -85,6 +85,10 @@ describe("the MeshIdentity schema on the API server", () => {
       { selector: { matchExpressions: [{ key: "app", operator: "Exists" }] } },
     ],
     ["accepts a dotted service account name", { serviceAccountName: "payments.v2" }],
+    [
+      "accepts PodCertificate delivery with a 1h duration and RSA 3072 keys",
+      { delivery: "PodCertificate", duration: "1h", privateKey: { algorithm: "RSA", size: 3072 } },
+    ],
   ])("%s", async (_name, change) => {
     const ns = await createNamespace(kc, "ok");
     await expect(apply(ns, { ...base, ...change })).resolves.toContain("created");
@@ -122,6 +126,21 @@ describe("the MeshIdentity schema on the API server", () => {
       "refuses a fractional duration",
       { ...base, duration: "1.5h" },
       'spec.duration: Invalid value: "1.5h": must be a duration',
+    ],
+    [
+      "refuses PodCertificate delivery with a duration below the 1h pod certificates need",
+      { ...base, delivery: "PodCertificate", duration: "30m" },
+      "spec.duration: Invalid value: must be at least 1h with PodCertificate delivery",
+    ],
+    [
+      "refuses PodCertificate delivery with RSA keys kubelet does not make",
+      { ...base, delivery: "PodCertificate", privateKey: { algorithm: "RSA" } },
+      "spec.privateKey.size: Invalid value: PodCertificate delivery needs RSA keys of 3072 or 4096 bits",
+    ],
+    [
+      "refuses an unknown delivery",
+      { ...base, delivery: "Volume" },
+      'spec.delivery: Unsupported value: "Volume"',
     ],
     [
       "refuses a renewBefore equal to the duration",

@@ -135,7 +135,9 @@ describe("kubectl meshid inventory", () => {
     ]);
     expect(rows.map((r) => r.split(/\s+/)[0])).toEqual(["web-0", "web-1", "web-m"]);
     const wide = await meshid("inventory", "-n", ns, "-o", "wide");
-    expect(wide.stdout.split("\n")[0]).toMatch(/MOUNTED\s+SECRET\s+BOUND TO POD\s+DNS NAMES$/);
+    expect(wide.stdout.split("\n")[0]).toMatch(
+      /MOUNTED\s+DELIVERY\s+SECRET\s+BOUND TO POD\s+DNS NAMES$/,
+    );
   });
 
   it("narrows to pods matching -l and spans namespaces with -A", async () => {

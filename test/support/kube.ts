@@ -5,7 +5,10 @@
 import * as k8s from "@kubernetes/client-node";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
 
 /** testKubeconfigPath is the kubeconfig of the control plane that global setup started. */
 export function testKubeconfigPath(): string {
@@ -85,4 +88,41 @@ export function statusCode(err: unknown): number | undefined {
  */
 export function testTmpDir(): string {
   return process.env.MESHID_TEST_TMPDIR || tmpdir();
+}
+
+/**
+ * serviceAccountKubeconfig writes into `dir` a kubeconfig holding only a token of the
+ * ServiceAccount, so a process runs with exactly the ServiceAccount's RBAC.
+ */
+export async function serviceAccountKubeconfig(
+  namespace: string,
+  serviceAccount: string,
+  dir: string,
+): Promise<string> {
+  const token = (
+    await kubectl(["create", "token", serviceAccount, "-n", namespace, "--duration=1h"])
+  ).trim();
+  const cluster = testKubeConfig().getCurrentCluster()!;
+  const file = join(dir, `${namespace}-${serviceAccount}.kubeconfig`);
+  writeFileSync(
+    file,
+    stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [
+        {
+          name: "test",
+          cluster: {
+            server: cluster.server,
+            "certificate-authority-data":
+              cluster.caData ?? readFileSync(cluster.caFile!).toString("base64"),
+          },
+        },
+      ],
+      users: [{ name: serviceAccount, user: { token } }],
+      contexts: [{ name: "test", context: { cluster: "test", user: serviceAccount } }],
+      "current-context": "test",
+    }),
+  );
+  return file;
 }

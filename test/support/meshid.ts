@@ -125,12 +125,20 @@ export function splitPem(pem: string): string[] {
  * tls.crt and the root in ca.crt, for both TLS purposes. Returns the leaf's `openssl x509 -text`.
  */
 export function opensslVerify(secret: k8s.V1Secret): string {
+  return opensslVerifyChain(secretText(secret, "tls.crt"), secretText(secret, "ca.crt"));
+}
+
+/**
+ * opensslVerifyChain checks a leaf-first chain (leaf, intermediates) against a trust bundle with
+ * `openssl verify`, for both TLS purposes, and returns the leaf's `openssl x509 -text`.
+ */
+export function opensslVerifyChain(chainPem: string, bundlePem: string): string {
   const dir = mkdtempSync(join(tmpdir(), "meshid-verify-"));
   try {
-    const [leaf, ...chain] = splitPem(secretText(secret, "tls.crt"));
+    const [leaf, ...chain] = splitPem(chainPem);
     writeFileSync(join(dir, "leaf.pem"), leaf ?? "");
     writeFileSync(join(dir, "chain.pem"), chain.join(""));
-    writeFileSync(join(dir, "root.pem"), secretText(secret, "ca.crt"));
+    writeFileSync(join(dir, "root.pem"), bundlePem);
     for (const purpose of ["sslserver", "sslclient"]) {
       execFileSync(
         "openssl",

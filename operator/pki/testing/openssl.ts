@@ -3,7 +3,7 @@
  * directories for the PEM files it reads. Used by tests only.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -72,5 +72,36 @@ export async function x509Text(certPem: string): Promise<string> {
     const result = await openssl(["x509", "-noout", "-text", "-in", await write("c.pem", certPem)]);
     if (!result.ok) throw new Error(`openssl x509 failed: ${result.output}`);
     return result.output;
+  });
+}
+
+/**
+ * stubCsr makes a key with `openssl genpkey <args>` and an empty PKCS#10 request over it, as
+ * kubelet does for a pod certificate: the request (base64 DER) and the public key (SPKI PEM).
+ */
+export async function stubCsr(
+  genpkey: string[],
+): Promise<{ csrB64: string; publicKeyPem: string }> {
+  return withTempDir(async (write) => {
+    const key = await write("k.pem", "");
+    const gen = await openssl(["genpkey", ...genpkey, "-out", key]);
+    if (!gen.ok) throw new Error(gen.output);
+    const der = key.replace(/k\.pem$/, "r.der");
+    const req = await openssl([
+      "req",
+      "-new",
+      "-key",
+      key,
+      "-subj",
+      "/",
+      "-outform",
+      "DER",
+      "-out",
+      der,
+    ]);
+    if (!req.ok) throw new Error(req.output);
+    const pub = await openssl(["pkey", "-in", key, "-pubout"]);
+    if (!pub.ok) throw new Error(pub.output);
+    return { csrB64: (await readFile(der)).toString("base64"), publicKeyPem: pub.output };
   });
 }
