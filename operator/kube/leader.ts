@@ -29,10 +29,6 @@ export interface LeaderElectionOptions {
   onError?: (err: unknown) => void;
 }
 
-function micro(d: Date): Date {
-  return d;
-}
-
 /** LeaderElector runs the acquire/renew loop until stopped. */
 export class LeaderElector {
   private leading = false;
@@ -122,8 +118,8 @@ export class LeaderElector {
         spec: {
           holderIdentity: identity,
           leaseDurationSeconds: durationSeconds,
-          acquireTime: micro(now),
-          renewTime: micro(now),
+          acquireTime: now,
+          renewTime: now,
           leaseTransitions: 0,
         },
       });
@@ -142,9 +138,9 @@ export class LeaderElector {
       ...spec,
       holderIdentity: identity,
       leaseDurationSeconds: durationSeconds,
-      renewTime: micro(now),
+      renewTime: now,
       ...(takingOver
-        ? { acquireTime: micro(now), leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }
+        ? { acquireTime: now, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }
         : {}),
     };
     await this.port.replace(namespace, name, lease);
