@@ -14,7 +14,8 @@ import { KubeClient } from "./kube/client";
 import { ControllerManager } from "./kube/manager";
 import { supervisedWatch } from "./kube/framework";
 import { LeaderElector } from "./kube/leader";
-import { registerCaches, registerPodCertificateCache } from "./caches";
+import { registerCaches } from "./caches";
+import { addPodCertificates } from "./pod-certificates";
 import { caLoading, CaManager, type CaStatus } from "./controllers/ca-manager";
 import { PodController } from "./controllers/pod-controller";
 import { IdentityController } from "./controllers/identity-controller";
@@ -23,18 +24,9 @@ import { FailureLog } from "./controllers/failure-log";
 import { IssuanceTally } from "./controllers/issuance-tally";
 import { WebhookManager } from "./controllers/webhook-manager";
 import { CaStatusController } from "./controllers/ca-status-controller";
-import { PcrController } from "./controllers/pcr-controller";
-import { PodCertificateLedger } from "./controllers/pod-certificate-ledger";
-import { TrustBundlePublisher } from "./controllers/trust-bundle-publisher";
 import { HealthServer } from "./health";
 import { randomToken } from "./webhook/admission";
 import { Metrics } from "./metrics";
-
-/** podCertificateApi is the API of Kubernetes Pod Certificates that meshid signs for. */
-const podCertificateApi = ["certificates.k8s.io/v1beta1", "podcertificaterequests"] as const;
-
-/** clusterTrustBundleApi is where meshid publishes its signer's trust bundle, when served. */
-const clusterTrustBundleApi = ["certificates.k8s.io/v1beta1", "clustertrustbundles"] as const;
 
 /** MeshIdOperator is the meshid operator process. */
 export class MeshIdOperator extends Operator {
@@ -85,40 +77,27 @@ export class MeshIdOperator extends Operator {
   }
 
   protected async init(): Promise<void> {
-    const { config, log, clock, manager } = this;
-    const { metrics, health } = this;
+    const { config, log, clock, manager, metrics, health } = this;
     await serveEndpoints({ config, log, metrics, health, manager, ca: () => this.ca?.status });
     const caches = registerCaches(manager, this.kubeConfig);
     const ca = (): CaStatus => this.ca?.status ?? caLoading;
     const shared = { ...caches, kube: this.client, ca, clock, logger: log, config };
-    const [failures, tally, existing] = [
-      new FailureLog(),
-      new IssuanceTally(),
-      new ExistingCache(),
-    ];
-    const more = { failures, tally, existing, observer: this.metrics };
+    const existing = new ExistingCache();
+    const tallies = { failures: new FailureLog(), tally: new IssuanceTally() };
+    const more = { ...tallies, existing, observer: metrics };
     this.pods = new PodController({ ...shared, ...more, random: Math.random });
     manager.add(this.pods);
     manager.add(new CaStatusController({ ...shared, existing, renewAt: () => this.ca?.renewAt }));
-    const ledger = new PodCertificateLedger();
-    const pcrs = (await this.client.servesResource(...podCertificateApi))
-      ? registerPodCertificateCache(manager, this.kubeConfig)
-      : undefined;
-    if (pcrs) {
-      const observer = this.metrics;
-      manager.add(new PcrController({ ...shared, pcrs, ledger, observer, random: Math.random }));
-    } else log.info("Pod Certificates are not served; signer meshid.dev/identity is off");
-    manager.add(new IdentityController({ ...shared, ...more, ledger, ...(pcrs ? { pcrs } : {}) }));
-    if (await this.client.servesResource(...clusterTrustBundleApi))
-      manager.add(new TrustBundlePublisher(shared));
+    const signer = { ...shared, observer: metrics, random: Math.random };
+    const certs = await addPodCertificates(manager, this.kubeConfig, this.client, signer);
+    manager.add(new IdentityController({ ...shared, ...more, ...certs }));
     await manager.start();
     log.info("Caches synced", manager.sizes());
 
     if (config.webhookPort > 0) {
       const admission = { identities: (ns: string) => caches.identities.list(ns), randomToken };
-      const webhook = new WebhookManager({ ...shared, admission });
-      this.webhook = webhook;
-      health.addCheck("webhook", () => (webhook.serving ? undefined : "not serving yet"));
+      this.webhook = new WebhookManager({ ...shared, admission });
+      health.addCheck("webhook", () => (this.webhook?.serving ? undefined : "not serving yet"));
     }
     const onChange = (status: CaStatus) => {
       if (status.ready) this.webhook?.caChanged(status.ca);
