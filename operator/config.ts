@@ -330,7 +330,7 @@ export const options: readonly Option[] = [
     flag: "--reissue-rate",
     env: "MESHID_REISSUE_RATE",
     default: "20",
-    help: "certificates a second that a mass re-issue (a CA change, a MeshIdentity-wide renewal request) may re-issue, on average",
+    help: "certificates a second that a mass re-issue (a CA change, a MeshIdentity spec change or renewal request) may re-issue, on average",
     parse: positiveInt,
   },
   {

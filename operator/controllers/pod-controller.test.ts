@@ -359,6 +359,28 @@ describe("PodController.reconcile", () => {
     expect(cert(secrets.get("shop/meshid-p1")).dnsNames).toEqual(["payments.shop.svc"]);
   });
 
+  it("moves the certificates of a changed spec at their pods' slots, not at once", async () => {
+    const pods = Array.from({ length: 10 }, (_, i) => pod(`p${i}`));
+    const { controller, kube, identities, clock, secrets } = setup({ pods, reissueRate: 1 });
+    await controller.reconcile("shop/p1");
+    const changed = identity({ dnsNames: ["payments.shop.svc"] });
+    changed.metadata.generation = 2;
+    changed.status = { selectedPods: 10 };
+    identities.put(changed);
+
+    // Ten selected pods at one a second: p1 keeps its certificate until its slot of ten seconds.
+    const waiting = await controller.reconcile("shop/p1");
+    expect(kube.writes).toEqual(["create meshid-p1"]);
+    expect(controller.pacedWaiting()).toEqual({ "ca-change": 0, "spec-change": 1, requested: 0 });
+    expect(waiting.requeueAfterMs).toBeLessThan(10_000);
+
+    await clock.advance(waiting.requeueAfterMs!);
+    await controller.reconcile("shop/p1");
+    expect(kube.writes).toEqual(["create meshid-p1", "replace meshid-p1"]);
+    expect(controller.pacedWaiting()).toEqual({ "ca-change": 0, "spec-change": 0, requested: 0 });
+    expect(cert(secrets.get("shop/meshid-p1")).dnsNames).toEqual(["payments.shop.svc"]);
+  });
+
   it("gives a pod of another service account nothing", async () => {
     const { controller, kube } = setup({
       identities: [identity({ serviceAccountName: "payments" })],
@@ -427,7 +449,7 @@ describe("PodController.reconcile", () => {
     expect(Buffer.from(secrets.get("shop/meshid-p1")!.data!["ca.crt"]!, "base64").toString()).toBe(
       trustingBoth.trustBundlePem,
     );
-    expect(controller.pacedWaiting()).toEqual({ "ca-change": 1, requested: 0 });
+    expect(controller.pacedWaiting()).toEqual({ "ca-change": 1, "spec-change": 0, requested: 0 });
     // Ten pods at one a second: a window of ten seconds, and p1 waits for its own slot in it.
     expect(waiting.requeueAfterMs).toBeGreaterThanOrEqual(1_000);
     expect(waiting.requeueAfterMs).toBeLessThan(10_000);
@@ -435,7 +457,7 @@ describe("PodController.reconcile", () => {
     await clock.advance(waiting.requeueAfterMs!);
     await controller.reconcile("shop/p1");
     expect(kube.writes).toEqual(["create meshid-p1", "replace meshid-p1", "replace meshid-p1"]);
-    expect(controller.pacedWaiting()).toEqual({ "ca-change": 0, requested: 0 });
+    expect(controller.pacedWaiting()).toEqual({ "ca-change": 0, "spec-change": 0, requested: 0 });
     expect(cert(secrets.get("shop/meshid-p1")).issuerFingerprint).toBe(trustingBoth.fingerprint);
   });
 
@@ -457,7 +479,7 @@ describe("PodController.reconcile", () => {
       "replace meshid-p2",
     ]);
     expect(second.requeueAfterMs).toBe(1_000);
-    expect(controller.pacedWaiting()).toEqual({ "ca-change": 1, requested: 0 });
+    expect(controller.pacedWaiting()).toEqual({ "ca-change": 1, "spec-change": 0, requested: 0 });
     await clock.advance(1_000);
     await controller.reconcile("shop/p2");
     expect(kube.writes).toHaveLength(5);

@@ -23,7 +23,7 @@ import {
   type SecretHolder,
 } from "../policy/binding";
 import { renewRequestOf } from "../policy/renew-request";
-import { spreadWindowMs } from "../policy/pacing";
+import { spreadWindowMs, type Pacing } from "../policy/pacing";
 import { deliversPodCertificate } from "../policy/injection";
 import { podQualifies, selectIdentity } from "../policy/selection";
 import { desiredCertificate } from "../policy/desired";
@@ -36,6 +36,8 @@ import {
   trustBundleStale,
   type DesiredCertificate,
   type IssueReason,
+  type PacedReason,
+  type PacedWindow,
 } from "../policy/issuance";
 import { issueCertificate } from "./issue";
 import type { CaStatus } from "./ca-manager";
@@ -115,6 +117,17 @@ function keyOf(obj: { metadata?: { namespace?: string; name?: string } }): strin
   return objectKey(obj.metadata?.namespace ?? "", obj.metadata?.name ?? "");
 }
 
+const pacedReasons: readonly string[] = [
+  "ca-change",
+  "spec-change",
+  "requested",
+] satisfies PacedReason[];
+
+/** isPaced tells whether a re-issue belongs to a mass change, whose starts the pacer spaces. */
+function isPaced(reason: IssueReason): reason is PacedReason {
+  return pacedReasons.includes(reason);
+}
+
 /** PodController reconciles one pod key at a time (the queue guarantees it). */
 export class PodController implements Controller {
   readonly name = "pods";
@@ -123,7 +136,13 @@ export class PodController implements Controller {
   /** Pods whose Secret conflict has been reported, so a retry does not repeat the Event. */
   private readonly conflicts = new Map<string, string>();
   /** Pods waiting for their slot of a paced mass re-issue, by what they wait for. */
-  private readonly waiting = new Map<string, "ca-change" | "requested">();
+  private readonly waiting = new Map<string, PacedReason>();
+  /**
+   * When this replica first reconciled a pod under each MeshIdentity's current spec (by
+   * generation): the start of the paced re-issue of the certificates that no longer match it. After
+   * a restart the window opens again, so a restart during a spec change does not re-issue at once.
+   */
+  private readonly specSeen = new Map<string, { generation: number; since: Date }>();
   /** Caps the starts of paced re-issues at --reissue-rate. */
   private readonly pacer: Pacer;
 
@@ -157,6 +176,7 @@ export class PodController implements Controller {
       }),
       watch(identities, (type, mi) => {
         const key = keyOf(mi);
+        if (type === "DELETED") this.specSeen.delete(key);
         const version = `${mi.metadata?.generation}/${mi.metadata?.annotations?.[annotations.renewRequestedAt]}`;
         const changed = type !== "MODIFIED" || seen.get(key) !== version;
         if (type === "DELETED") seen.delete(key);
@@ -166,9 +186,24 @@ export class PodController implements Controller {
     ];
   }
 
+  /**
+   * specWindow paces the re-issue of certificates that no longer match their MeshIdentity's spec:
+   * a window opened when this replica first reconciled a pod under the current generation, holding
+   * every pod the MeshIdentity selects at the configured rate.
+   */
+  private specWindow(key: string, mi: MeshIdentity, pacing: Pacing): PacedWindow {
+    const generation = mi.metadata.generation ?? 0;
+    let seen = this.specSeen.get(key);
+    if (seen?.generation !== generation) {
+      seen = { generation, since: this.deps.clock.now() };
+      this.specSeen.set(key, seen);
+    }
+    return { since: seen.since, spreadMs: spreadWindowMs(mi.status?.selectedPods ?? 0, pacing) };
+  }
+
   /** pacedWaiting counts the pods waiting for their slot of a paced re-issue, by reason. */
-  pacedWaiting(): Record<"ca-change" | "requested", number> {
-    const counts = { "ca-change": 0, requested: 0 };
+  pacedWaiting(): Record<PacedReason, number> {
+    const counts = { "ca-change": 0, "spec-change": 0, requested: 0 };
     for (const reason of this.waiting.values()) counts[reason]++;
     return counts;
   }
@@ -264,13 +299,15 @@ export class PodController implements Controller {
       ca.since && existing?.chain === "other-trusted"
         ? { since: ca.since, spreadMs: spreadWindowMs(deps.pods.list().length, pacing) }
         : undefined;
+    const specChange = this.specWindow(identityKey, winner, pacing);
     const decision = decideIssuance(desired, existing, {
       podUid: pod.metadata?.uid ?? "",
       now,
       ...(renewRequest ? { renewRequest } : {}),
       ...(caChange ? { caChange } : {}),
+      specChange,
     });
-    if (decision.issue && (decision.reason === "ca-change" || decision.reason === "requested")) {
+    if (decision.issue && isPaced(decision.reason)) {
       const wait = this.pacer.take(key);
       if (wait > 0) {
         this.waiting.set(key, decision.reason);

@@ -226,6 +226,70 @@ describe("decideIssuance", () => {
   });
 });
 
+describe("a MeshIdentity spec change, with the re-issue paced", () => {
+  const changed = { ...desired, dnsNames: ["other.shop.svc"] };
+  const specChange = { since: now, spreadMs: 60_000 };
+  const slot = new Date(now.getTime() + Math.floor(spreadFraction("uid-1") * 60_000));
+
+  it("keeps the certificate until its pod's slot of the window, and looks again then", () => {
+    expect(decideIssuance(changed, good, { ...ctx, specChange })).toEqual({
+      issue: false,
+      renewAt: slot,
+      paced: "spec-change",
+    });
+  });
+
+  it("re-issues as spec-change at the slot, naming what differs", () => {
+    expect(decideIssuance(changed, good, { ...ctx, now: slot, specChange })).toEqual({
+      issue: true,
+      reason: "spec-change",
+      detail: "DNS names differ from the spec",
+    });
+  });
+
+  it("does not hold back a certificate that matches the spec", () => {
+    expect(decideIssuance(desired, good, { ...ctx, specChange })).toEqual({
+      issue: false,
+      renewAt: good.renewAt,
+    });
+  });
+
+  it("renews at the certificate's own renewal time when that comes before the slot", () => {
+    const due = { ...good, renewAt: new Date(now.getTime() - 1_000) };
+    const late = { since: now, spreadMs: 100 * hour };
+    expect(decideIssuance(changed, due, { ...ctx, specChange: late })).toEqual({
+      issue: true,
+      reason: "renewal",
+    });
+  });
+
+  it("re-issues at once once the window has passed (a pod IP changed long after)", () => {
+    const old = { since: new Date(now.getTime() - 2 * 60_000), spreadMs: 60_000 };
+    expect(decideIssuance(changed, good, { ...ctx, specChange: old })).toMatchObject({
+      issue: true,
+      reason: "spec-change",
+    });
+  });
+
+  it("never paces what verification refuses", () => {
+    const forged = { ...good, chain: "untrusted" as const };
+    expect(decideIssuance(changed, forged, { ...ctx, specChange })).toMatchObject({
+      issue: true,
+      reason: "invalid",
+    });
+  });
+
+  it("takes the earlier slot when a CA change is paced too", () => {
+    const previous = { ...good, chain: "other-trusted" as const };
+    const caChange = { since: new Date(now.getTime() + hour), spreadMs: 60_000 };
+    expect(decideIssuance(changed, previous, { ...ctx, caChange, specChange })).toEqual({
+      issue: false,
+      renewAt: slot,
+      paced: "ca-change",
+    });
+  });
+});
+
 describe("renewalTime", () => {
   const nb = new Date(now.getTime() - 5 * 60_000);
   const na = new Date(now.getTime() + 24 * hour);

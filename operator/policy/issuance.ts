@@ -78,7 +78,10 @@ export type IssueReason =
  */
 export type IssuanceDecision =
   | { issue: true; reason: IssueReason; detail?: string }
-  | { issue: false; renewAt: Date; paced?: "ca-change" | "requested" };
+  | { issue: false; renewAt: Date; paced?: PacedReason };
+
+/** PacedReason names the mass re-issues that wait for their pod's slot: one limiter paces them all. */
+export type PacedReason = "ca-change" | "spec-change" | "requested";
 
 /** RenewRequest is a re-issue asked for by a person (`meshid.dev/renew-requested-at`). */
 export interface RenewRequest {
@@ -89,10 +92,12 @@ export interface RenewRequest {
 }
 
 /**
- * CaChange is the pacing of re-issues after the signing CA changed: a leaf of the previous CA
- * (still trusted) moves at its pod's slot of a window opened when the new CA was loaded.
+ * PacedWindow paces a mass re-issue: each pod moves at its own slot of a window of `spreadMs`
+ * opened at `since`. A CA change opens one when the new CA is loaded (a leaf of the previous CA,
+ * still trusted, moves at its slot); a MeshIdentity spec change opens one when this replica first
+ * sees the new spec (a certificate that no longer matches it moves at its slot).
  */
-export interface CaChange {
+export interface PacedWindow {
   since: Date;
   spreadMs: number;
 }
@@ -103,7 +108,9 @@ export interface IssuanceContext {
   now: Date;
   renewRequest?: RenewRequest;
   /** caChange paces `ca-change`; without it a leaf of another trusted CA is re-issued at once. */
-  caChange?: CaChange;
+  caChange?: PacedWindow;
+  /** specChange paces `spec-change`; without it a certificate that differs is re-issued at once. */
+  specChange?: PacedWindow;
 }
 
 /**
@@ -198,12 +205,23 @@ export function decideIssuance(
       : undefined;
   if (existing.chain === "other-trusted" && (!caDue || caDue.getTime() <= now))
     return { issue: true, reason: "ca-change" };
-  const differs = contentsDiffer(contents, desiredContents(desired));
-  if (differs)
-    return { issue: true, reason: "spec-change", detail: `${differs} differ from the spec` };
   if (notAfter.getTime() <= now) return { issue: true, reason: "expired" };
-  let next = caDue && caDue < renewAt ? caDue : renewAt;
-  let paced: "ca-change" | "requested" | undefined = caDue ? "ca-change" : undefined;
+  const differs = contentsDiffer(contents, desiredContents(desired));
+  const specDue =
+    differs && ctx.specChange
+      ? pacedDue(ctx.specChange.since, ctx.specChange.spreadMs, ctx.podUid)
+      : undefined;
+  if (differs && (!specDue || specDue.getTime() <= now))
+    return { issue: true, reason: "spec-change", detail: `${differs} differ from the spec` };
+  let next = renewAt;
+  let paced: PacedReason | undefined;
+  for (const [due, reason] of [
+    [caDue, "ca-change"],
+    [specDue, "spec-change"],
+  ] as const) {
+    if (due && due < next) next = due;
+    if (due) paced ??= reason;
+  }
   const request = ctx.renewRequest;
   // Times are whole seconds: a certificate of the request's own second is renewed too, unless it
   // was issued for that very request.
