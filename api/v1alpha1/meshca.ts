@@ -86,6 +86,8 @@ export interface RootRotation {
   carriersUpdatedAt?: string;
   /** carriers counts the trust bundle's carriers and those still to update. */
   carriers?: { total: number; pending: number };
+  /** refused is a spec.rootRotation token refused while this rotation was past Prepared. */
+  refused?: string;
   /** message says what the rotation waits for, or why it cannot go on. */
   message?: string;
 }
@@ -264,6 +266,11 @@ const meshCaSchema: JSONSchemaProps = {
                 total: count("Every carrier."),
                 pending: count("Carriers that do not hold the current bundle yet."),
               },
+            },
+            refused: {
+              type: "string",
+              description:
+                "A spec.rootRotation token refused while this rotation was Active or Draining; it does not start a rotation afterwards.",
             },
             message: {
               type: "string",

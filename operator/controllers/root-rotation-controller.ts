@@ -125,6 +125,9 @@ const text = (data: Record<string, string> | undefined, key: string): string | u
 
 const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
 
+/** requestedOf is the MeshCA's spec.rootRotation, "" when unset. */
+const requestedOf = (mca: MeshCA): string => mca.spec?.rootRotation ?? "";
+
 /** canonical is JSON with sorted keys: the API server returns status keys sorted. */
 function canonical(value: unknown): string {
   const sort = (v: unknown): unknown =>
@@ -246,7 +249,7 @@ export class RootRotationController implements Controller {
       return {
         ...rest,
         ...(to && to !== state.phase ? { phase: to, since: now } : {}),
-        ...(step.refused ? { message: step.refused } : {}),
+        ...(step.refused ? { message: step.refused, refused: requestedOf(mca) } : {}),
         ...extra,
       };
     };
@@ -259,6 +262,7 @@ export class RootRotationController implements Controller {
       case "wait":
         return {
           ...state,
+          ...(step.refused ? { refused: requestedOf(mca) } : {}),
           message: step.refused ?? step.message ?? "",
           ...this.carrierCounts(),
           ...(state.phase === "Propagating" && (this.carriers?.pending ?? 0) > 0
@@ -620,6 +624,7 @@ export class RootRotationController implements Controller {
       "nextIntermediate",
       "carriersUpdatedAt",
       "carriers",
+      "refused",
       "message",
     ];
     if (canonical(before) === canonical(after)) return;

@@ -55,6 +55,11 @@ describe("nextRotationStep", () => {
       { state: state("Pending") },
       "rollback",
     ],
+    [
+      "a token refused during the last rotation starts nothing after it",
+      { requested: "r0", state: state("Retired", { completed: "r2", refused: "r0" }) },
+      "idle",
+    ],
     ["Prepared propagates", { requested: "r2", state: state("Prepared") }, "propagate"],
     [
       "Propagating with the next root missing from the loaded bundle propagates again",

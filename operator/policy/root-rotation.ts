@@ -69,7 +69,9 @@ export function nextRotationStep(f: RotationFacts): RotationStep {
   const requested = f.requested || undefined;
   const state = f.state;
   if (!state || !rotationInProgress(state)) {
-    if (requested !== undefined && requested !== state?.completed) return { action: "start" };
+    // A token refused during the last rotation is not acted on after it: it asked for a rollback.
+    if (requested !== undefined && requested !== state?.completed && requested !== state?.refused)
+      return { action: "start" };
     // A rotation that could not be prepared and is no longer requested: undo what it made.
     if (state?.phase === "Pending") return { action: "rollback" };
     return { action: "idle" };
