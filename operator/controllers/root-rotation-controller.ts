@@ -230,6 +230,8 @@ export class RootRotationController implements Controller {
           ? previous.since
           : this.deps.clock.now().toISOString(),
       ...(previous?.completed ? { completed: previous.completed } : {}),
+      // A refused token stays refused: putting it back later is a rollback, not a new request.
+      ...(previous?.refused ? { refused: previous.refused } : {}),
       oldRoots: refsOf(ca.trustBundlePem, "the trust bundle"),
     };
   }

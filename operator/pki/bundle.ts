@@ -5,11 +5,15 @@
  */
 import { parseCertificates, sha256Hex } from "./pem";
 
-/** mergeBundles is every certificate of `bundles`, each once (by DER), in order of appearance. */
+/**
+ * mergeBundles is every certificate of `bundles`, each once (by DER), in order of appearance; an
+ * empty bundle adds nothing.
+ */
 export function mergeBundles(...bundles: readonly string[]): string {
   const seen = new Set<string>();
   let out = "";
   for (const [i, pem] of bundles.entries()) {
+    if (pem.trim() === "") continue;
     for (const c of parseCertificates(pem, `trust bundle ${i + 1}`)) {
       const fp = sha256Hex(c.der);
       if (seen.has(fp)) continue;
