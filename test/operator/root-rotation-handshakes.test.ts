@@ -2,12 +2,12 @@
  * Mutual TLS through an intermediate renewal and then a complete root rotation: 40 pods (control
  * plane only, so they stay Pending, but their Secrets are real) while a checker, every second,
  * makes pods handshake with each other using each pod's current Secret: its leaf and chain as its
- * certificate, its own ca.crt as the only trust. Not one handshake may fail; the rotation is
- * requested with `kubectl patch meshca`, goes through every phase (the operator is restarted once
- * it is Active, and resumes from the API), every leaf ends under the new root, the old root leaves
- * every carrier (ca.crt, the bundle ConfigMap, the webhook's caBundle, the CA Secret), and no
- * second holds more `ca-change` re-issues than --reissue-rate. Then a second rotation is requested
- * and rolled back before Active.
+ * certificate, its own ca.crt as the only trust. Not one handshake may fail. The rotation is
+ * requested with `kubectl patch meshca` and goes through every phase; the operator is restarted
+ * once it is Active or Draining and resumes from the API, and a rollback asked for then is
+ * refused. Every leaf ends under the new root, the old root leaves every carrier (ca.crt, the
+ * bundle ConfigMap, the webhook's caBundle, the CA Secret), and no second holds more `ca-change`
+ * re-issues than --reissue-rate. Then a second rotation is requested and rolled back before Active.
  */
 import * as tls from "node:tls";
 import { X509Certificate } from "node:crypto";
@@ -225,7 +225,7 @@ describe("a root rotation under mutual TLS", () => {
         if (both) sawBothRoots = true;
       }
       // Once Active, the operator is restarted: the rotation must resume from the API.
-      if (state?.phase === "Active" && !restarted) {
+      if ((state?.phase === "Active" || state?.phase === "Draining") && !restarted) {
         restarted = true;
         await op.stop();
         op = await start();
@@ -327,6 +327,7 @@ describe("a root rotation under mutual TLS", () => {
     // A long soak holds the rotation in Propagating; a restarted operator resumes it from the API.
     for (const p of operators) await p.stop();
     op = await start(["--ca-rotation-soak=1h"]);
+    const previous = (await meshCa()).spec?.rootRotation ?? null;
     await requestRotation("r2");
     await eventually(
       async () => {
@@ -340,7 +341,7 @@ describe("a root rotation under mutual TLS", () => {
     expect(await caSecret("meshid-ca-next")).toBeDefined();
     expect(await caSecret("meshid-root-ca-next")).toBeDefined();
 
-    await requestRotation("r0"); // back to what it was
+    await requestRotation(previous); // back to what it was
     await eventually(
       async () => {
         expect(await rotation()).toMatchObject({ id: "r2", phase: "RolledBack", completed: "r1" });
