@@ -326,6 +326,36 @@ describe("RootRotationController.reconcile", () => {
     expect(t.rotation()?.phase).toBe("RolledBack");
   });
 
+  it("takes an external rotation through every phase with the intermediate the user supplied", async () => {
+    const t = await setup("external");
+    const oldRoot = t.bundle();
+    const user = await newTestCa({ now, rootCommonName: "enterprise root G2" });
+    t.kube.put("meshid-ca-next", bootstrapSecretData(user.boot).intermediate);
+    t.request("r1");
+    await t.controller.reconcile();
+    expect(t.rotation()).toMatchObject({
+      phase: "Prepared",
+      nextIntermediate: { fingerprint: user.ca.fingerprint },
+    });
+    expect(t.kube.writes).toEqual(["patch meshca/status"]);
+    await t.controller.reconcile();
+    expect(t.bundle()).toHaveLength(2);
+    await t.pods(false);
+    await t.controller.reconcile();
+    await t.clock.advance(120_000);
+    await t.controller.reconcile();
+    expect(t.rotation()?.phase).toBe("Active");
+    expect(t.ca().fingerprint).toBe(user.ca.fingerprint);
+    await t.controller.reconcile();
+    await t.pods(true);
+    await t.controller.reconcile();
+    expect(t.rotation()).toMatchObject({ phase: "Retired", completed: "r1" });
+    expect(t.bundle()).not.toContain(oldRoot[0]);
+    expect(t.bundle()).toEqual(bundleFingerprints(user.boot.root.certPem));
+    expect(t.kube.secrets.has("meshid-ca-next")).toBe(false);
+    expect(t.kube.writes.filter((w) => w.includes("root-ca"))).toEqual([]);
+  });
+
   it("reports a corrupt next intermediate and never overwrites it", async () => {
     const t = await setup("external");
     t.kube.put("meshid-ca-next", {
