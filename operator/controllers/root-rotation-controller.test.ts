@@ -330,7 +330,7 @@ describe("RootRotationController.reconcile", () => {
     const t = await setup("external");
     const oldRoot = t.bundle();
     const user = await newTestCa({ now, rootCommonName: "enterprise root G2" });
-    t.kube.put("meshid-ca-next", bootstrapSecretData(user.boot).intermediate);
+    t.kube.put("meshid-ca-next", { ...bootstrapSecretData(user.boot).intermediate });
     t.request("r1");
     await t.controller.reconcile();
     expect(t.rotation()).toMatchObject({
