@@ -84,6 +84,8 @@ export interface RootRotation {
   nextIntermediate?: CertificateRef;
   /** carriersUpdatedAt is when every carrier of the trust bundle was first seen holding both roots. */
   carriersUpdatedAt?: string;
+  /** leavesMovedAt is when no live leaf was first seen on a previous intermediate (Draining). */
+  leavesMovedAt?: string;
   /** carriers counts the trust bundle's carriers and those still to update. */
   carriers?: { total: number; pending: number };
   /** refused is a spec.rootRotation token refused while this rotation was past Prepared. */
@@ -256,6 +258,12 @@ const meshCaSchema: JSONSchemaProps = {
               format: "date-time",
               description:
                 "When every carrier of the bundle was first seen holding both roots (the soak starts then).",
+            },
+            leavesMovedAt: {
+              type: "string",
+              format: "date-time",
+              description:
+                "When every live leaf was first seen on the current intermediate (Draining); the old root is retired a soak later.",
             },
             carriers: {
               type: "object",

@@ -256,6 +256,15 @@ describe("RootRotationController.reconcile", () => {
 
     await t.pods(true);
     await t.controller.reconcile();
+    expect(t.rotation()).toMatchObject({
+      phase: "Draining",
+      leavesMovedAt: t.clock.now().toISOString(),
+    });
+    await t.controller.reconcile();
+    expect(t.rotation()?.message).toMatch(/soaking until .* before the old root is retired/);
+    expect(t.bundle()).toHaveLength(2);
+    await t.clock.advance(120_000);
+    await t.controller.reconcile();
     expect(t.rotation()).toMatchObject({ phase: "Retired", completed: "r1" });
     const newRoot = t.rotation()!.nextRoots!.map((r) => r.fingerprint);
     expect(t.bundle()).toEqual(newRoot);
@@ -313,6 +322,8 @@ describe("RootRotationController.reconcile", () => {
     // A later rotation rolled back to the refused token starts nothing.
     await t.pods(true);
     await t.controller.reconcile();
+    await t.clock.advance(120_000);
+    await t.controller.reconcile();
     expect(t.rotation()).toMatchObject({ phase: "Retired", completed: "r1" });
     t.request("r2");
     await t.controller.reconcile();
@@ -348,6 +359,8 @@ describe("RootRotationController.reconcile", () => {
     expect(t.ca().fingerprint).toBe(user.ca.fingerprint);
     await t.controller.reconcile();
     await t.pods(true);
+    await t.controller.reconcile();
+    await t.clock.advance(120_000);
     await t.controller.reconcile();
     expect(t.rotation()).toMatchObject({ phase: "Retired", completed: "r1" });
     expect(t.bundle()).not.toContain(oldRoot[0]);

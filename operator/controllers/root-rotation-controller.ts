@@ -203,6 +203,7 @@ export class RootRotationController implements Controller {
     const bundle = bundleFingerprints(ca.trustBundlePem);
     const phase = state && rotationInProgress(state) ? state.phase : undefined;
     const carriers = phase === "Propagating" ? await this.countCarriers(ca) : undefined;
+    const leaves = phase === "Draining" ? this.leavesOnPrevious(ca) : 0;
     const step = nextRotationStep({
       ...(mca.spec?.rootRotation ? { requested: mca.spec.rootRotation } : {}),
       ...(state ? { state } : {}),
@@ -211,13 +212,15 @@ export class RootRotationController implements Controller {
       bundleHasNext: nextFps.length > 0 && nextFps.every((f) => bundle.includes(f)),
       signingWithNext: ca.fingerprint === state?.nextIntermediate?.fingerprint,
       carriersPending: carriers?.pending ?? 0,
-      leavesOnPrevious: phase === "Draining" ? this.leavesOnPrevious(ca) : 0,
+      leavesOnPrevious: leaves,
     });
     this.carriers = carriers;
+    this.leavesPending = leaves;
     return step;
   }
 
   private carriers?: { total: number; pending: number };
+  private leavesPending = 0;
 
   /** startingState is the state a rotation requested by `mca` starts from. */
   private startingState(mca: MeshCA, ca: SigningCa): RootRotation {
@@ -261,6 +264,8 @@ export class RootRotationController implements Controller {
         return moved({ carriersUpdatedAt: undefined });
       case "mark-carriers-updated":
         return moved({ carriersUpdatedAt: now, ...this.carrierCounts() });
+      case "mark-leaves-moved":
+        return moved({ leavesMovedAt: now });
       case "wait":
         return {
           ...state,
@@ -269,6 +274,9 @@ export class RootRotationController implements Controller {
           ...this.carrierCounts(),
           ...(state.phase === "Propagating" && (this.carriers?.pending ?? 0) > 0
             ? { carriersUpdatedAt: undefined }
+            : {}),
+          ...(state.phase === "Draining" && this.leavesPending > 0
+            ? { leavesMovedAt: undefined }
             : {}),
         };
       case "activate":
@@ -625,6 +633,7 @@ export class RootRotationController implements Controller {
       "nextRoots",
       "nextIntermediate",
       "carriersUpdatedAt",
+      "leavesMovedAt",
       "carriers",
       "refused",
       "message",

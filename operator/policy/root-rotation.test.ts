@@ -120,9 +120,36 @@ describe("nextRotationStep", () => {
       "wait",
     ],
     [
-      "Draining retires when every leaf is on the current intermediate",
+      "Draining records when every leaf is first on the current intermediate",
       { requested: "r2", state: state("Draining"), signingWithNext: true },
+      "mark-leaves-moved",
+    ],
+    [
+      "Draining soaks before retiring, so pods load their new leaves first",
+      {
+        requested: "r2",
+        state: state("Draining", { leavesMovedAt: "2026-11-30T02:59:00Z" }),
+        signingWithNext: true,
+      },
+      "wait",
+    ],
+    [
+      "Draining retires once the soak after the last leaf moved is over",
+      {
+        requested: "r2",
+        state: state("Draining", { leavesMovedAt: "2026-11-30T02:58:00Z" }),
+        signingWithNext: true,
+      },
       "retire",
+    ],
+    [
+      "Draining waits again when a leaf is back on a previous intermediate",
+      {
+        requested: "r2",
+        state: state("Draining", { leavesMovedAt: "2026-11-30T02:00:00Z" }),
+        leavesOnPrevious: 1,
+      },
+      "wait",
     ],
     ["Prepared no longer requested is rolled back", { state: state("Prepared") }, "rollback"],
     [
@@ -192,6 +219,7 @@ describe("phaseAfter", () => {
     ["rollback", "RolledBack"],
     ["wait", undefined],
     ["mark-carriers-updated", undefined],
+    ["mark-leaves-moved", undefined],
   ])("%s leads to %s", (action, phase) => {
     expect(phaseAfter(action)).toBe(phase);
   });

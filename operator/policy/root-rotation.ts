@@ -30,6 +30,7 @@ export type RotationAction =
   | "start"
   | "propagate"
   | "mark-carriers-updated"
+  | "mark-leaves-moved"
   | "wait"
   | "activate"
   | "drain"
@@ -113,13 +114,25 @@ function progress(f: RotationFacts, state: RootRotation): RotationStep {
       if (!f.signingWithNext)
         return { action: "wait", message: "waiting for the new intermediate to be loaded" };
       return { action: "drain" };
-    case "Draining":
+    case "Draining": {
       if (f.leavesOnPrevious > 0)
         return {
           action: "wait",
           message: `${f.leavesOnPrevious} live leaf(s) still signed by a previous intermediate; re-issuing them paced`,
         };
+      // Every Secret holds a new leaf, but a pod serves the one its kubelet last delivered: the
+      // old root stays trusted for a soak more, or a peer would reject a leaf still in use.
+      if (!state.leavesMovedAt) return { action: "mark-leaves-moved" };
+      const soakEnds = Date.parse(state.leavesMovedAt) + f.soakMs;
+      const left = soakEnds - f.now.getTime();
+      if (left > 0)
+        return {
+          action: "wait",
+          message: `every leaf is on the new intermediate; soaking until ${new Date(soakEnds).toISOString()} before the old root is retired`,
+          afterMs: left,
+        };
       return { action: "retire" };
+    }
     default:
       return { action: "idle" };
   }

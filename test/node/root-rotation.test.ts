@@ -142,6 +142,11 @@ describe("a root rotation under running pods", () => {
     console.log(
       `phases sampled: ${phases.join(" → ")}; ${ok} handshakes ok, ${failed.length} failed`,
     );
+    if (failed.length > 0)
+      for (const pod of pods)
+        console.log(
+          `${pod}:\n${(await podLog(ns, pod)).filter((l) => /fail|loaded/.test(l)).join("\n")}`,
+        );
     expect(failed).toEqual([]);
     const restarts = await kubectl([
       "-n",
