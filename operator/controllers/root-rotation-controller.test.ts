@@ -2,6 +2,7 @@ import type {
   CoreV1Event,
   V1ConfigMap,
   V1MutatingWebhookConfiguration,
+  V1Pod,
   V1Secret,
 } from "@kubernetes/client-node";
 import type { MeshCA, RootRotation } from "../../api/v1alpha1/meshca";
@@ -26,7 +27,7 @@ import type {
 } from "../kube/client";
 import { FakeClock } from "../testing/fake-clock";
 import { MemoryCache } from "../testing/memory-cache";
-import { labels } from "../policy/naming";
+import { labels, podSecretName } from "../policy/naming";
 import { createLogger } from "../logger";
 import type { CaStatus } from "./ca-manager";
 import { ExistingCache } from "./existing";
@@ -112,7 +113,13 @@ class FakeKube
 
 const now = new Date("2026-11-28T12:00:00Z");
 
-async function leafSecret(ca: SigningCa, name: string): Promise<V1Secret> {
+/** pod is a live pod of namespace shop; its identity Secret is meshid-<name>. */
+const pod = (name: string): V1Pod => ({
+  metadata: { name, namespace: "shop", uid: `pod-uid-${name}` },
+});
+
+async function leafSecret(ca: SigningCa, podName: string): Promise<V1Secret> {
+  const name = podSecretName(podName)!;
   const key = await generateKey({ algorithm: "ECDSA", size: 256 });
   const leaf = await issueLeaf(ca, {
     publicKeyPem: key.publicKeyPem,
@@ -130,6 +137,9 @@ async function leafSecret(ca: SigningCa, name: string): Promise<V1Secret> {
       uid: `uid-${name}`,
       resourceVersion: `${Math.random()}`,
       labels: { [labels.managed]: "true" },
+      ownerReferences: [
+        { apiVersion: "v1", kind: "Pod", name: podName, uid: `pod-uid-${podName}` },
+      ],
     },
     data: {
       "tls.crt": b64(leaf.certChainPem),
@@ -158,6 +168,7 @@ async function setup(mode: "bootstrap" | "external" = "bootstrap") {
   const clock = new FakeClock(now);
   const transitions: string[] = [];
   const controller = new RootRotationController({
+    pods: new MemoryCache<V1Pod>([pod("a"), pod("b")]),
     secrets,
     bundles: new MemoryCache<V1ConfigMap>(),
     identities: new MemoryCache<MeshIdentity>(),
@@ -187,7 +198,8 @@ async function setup(mode: "bootstrap" | "external" = "bootstrap") {
   /** pods does what the pod controller does: rewrite ca.crt, or re-issue with the current CA. */
   const pods = async (reissue: boolean) => {
     for (const s of secrets.list()) {
-      if (reissue) secrets.put(await leafSecret(ca(), s.metadata!.name!));
+      const podName = s.metadata!.ownerReferences![0]!.name;
+      if (reissue) secrets.put(await leafSecret(ca(), podName));
       else
         secrets.put({
           ...s,
@@ -200,9 +212,15 @@ async function setup(mode: "bootstrap" | "external" = "bootstrap") {
   const request = (token?: string) => {
     kube.meshCa.spec = token ? { rootRotation: token } : {};
   };
+  const forge = async (name: string, from: V1Secret) =>
+    secrets.put({ ...from, metadata: { ...from.metadata, name, uid: `uid-${name}` } });
   const bundle = () =>
     bundleFingerprints(decodeCaSecretData(kube.secrets.get("meshid-ca")!.data).caPem);
-  return { kube, controller, clock, pods, rotation, request, bundle, transitions, first, ca };
+  return {
+    ...{ kube, controller, clock, pods, rotation, request, bundle, transitions, first, ca },
+    secrets,
+    forge,
+  };
 }
 
 describe("RootRotationController.reconcile", () => {
@@ -286,6 +304,28 @@ describe("RootRotationController.reconcile", () => {
     const done = t.kube.writes.length;
     await t.controller.reconcile();
     expect(t.kube.writes.length).toBe(done);
+  });
+
+  it("counts no copy of a Secret as a carrier or a leaf: only each live pod's own identity Secret", async () => {
+    const t = await setup();
+    const [original] = t.secrets.list();
+    // A pod's author copies its own Secret (old bundle, old leaf) under another name.
+    await t.forge("meshid-copy", original!);
+    t.request("r1");
+    await t.controller.reconcile();
+    await t.controller.reconcile();
+    await t.pods(false);
+    await t.forge("meshid-copy", original!);
+    await t.controller.reconcile();
+    expect(t.rotation()?.carriers).toEqual({ total: 2, pending: 0 });
+    await t.clock.advance(120_000);
+    await t.controller.reconcile();
+    await t.controller.reconcile();
+    expect(t.rotation()?.phase).toBe("Draining");
+    await t.pods(true);
+    await t.forge("meshid-copy", original!);
+    await t.controller.reconcile();
+    expect(t.rotation()?.leavesMovedAt).toBeDefined();
   });
 
   it("rolls back before Active: the next root leaves the bundle and the prepared Secrets go", async () => {

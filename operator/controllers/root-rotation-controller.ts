@@ -8,7 +8,7 @@
  * never only in memory: each step is decided from them again, and each write is guarded, so a
  * restart at any point resumes where the API says the rotation stands. Only the leader runs it.
  */
-import type { V1ConfigMap, V1Secret } from "@kubernetes/client-node";
+import type { V1ConfigMap, V1Pod, V1Secret } from "@kubernetes/client-node";
 import {
   MESHCA_NAME,
   type CertificateRef,
@@ -33,6 +33,7 @@ import { recordEvent } from "../kube/events";
 import type { Controller, Source, Watch } from "../kube/manager";
 import { buildCaSecret } from "../kube/objects";
 import type { ReconcileResult } from "../kube/queue";
+import { identitySecretName, podOwnerUid } from "../policy/binding";
 import { trustBundleStale } from "../policy/issuance";
 import {
   labels,
@@ -73,6 +74,7 @@ export interface RotationObserver {
 
 /** RootRotationDeps are the ports the rotation uses. */
 export interface RootRotationDeps {
+  pods: Source<V1Pod>;
   secrets: Source<V1Secret>;
   bundles: Source<V1ConfigMap>;
   identities: Source<MeshIdentity>;
@@ -573,13 +575,12 @@ export class RootRotationController implements Controller {
 
   /**
    * countCarriers counts the carriers of the trust bundle and those not holding `ca`'s bundle:
-   * meshid's live certificate Secrets (only those whose leaf meshid verifies, so a look-alike
-   * Secret written by someone else cannot hold a rotation back), the bundle ConfigMap of every
+   * the identity Secret of every live pod (see boundSecrets) whose leaf meshid verifies, the bundle ConfigMap of every
    * namespace with a MeshIdentity, the webhook configuration's caBundles, and the
    * ClusterTrustBundle when the API server serves one.
    */
   private async countCarriers(ca: SigningCa): Promise<{ total: number; pending: number }> {
-    const { secrets, bundles, identities, existing, kube, config } = this.deps;
+    const { bundles, identities, existing, kube, config } = this.deps;
     const bundle = ca.trustBundlePem;
     let total = 0;
     let pending = 0;
@@ -587,8 +588,7 @@ export class RootRotationController implements Controller {
       total++;
       if (stale) pending++;
     };
-    for (const s of secrets.list()) {
-      if (s.metadata?.labels?.[labels.managed] !== "true") continue;
+    for (const s of this.boundSecrets()) {
       if (gatherExisting(s, ca, existing).chain === "untrusted") continue;
       count(trustBundleStale(text(s.data, "ca.crt"), bundle));
     }
@@ -609,13 +609,32 @@ export class RootRotationController implements Controller {
     return { total, pending };
   }
 
-  /** leavesOnPrevious counts live leaves, verified, signed by another CA than the current one. */
-  private leavesOnPrevious(ca: SigningCa): number {
-    const { secrets, existing } = this.deps;
+  /**
+   * boundSecrets are the managed Secrets meshid binds to a live pod: the pod's identity Secret by
+   * name, owned by that pod's UID. A copy of a real Secret under another name, or one a pod's
+   * author labelled as managed, is never counted, so it cannot hold a rotation back.
+   */
+  private boundSecrets(): V1Secret[] {
+    const { pods, secrets } = this.deps;
+    const bound = new Set<string>();
+    for (const p of pods.list()) {
+      const name = identitySecretName(p);
+      if (name) bound.add(`${p.metadata?.namespace}/${name}@${p.metadata?.uid}`);
+    }
     return secrets
       .list()
       .filter((s) => s.metadata?.labels?.[labels.managed] === "true")
-      .filter((s) => gatherExisting(s, ca, existing).chain === "other-trusted").length;
+      .filter((s) =>
+        bound.has(`${s.metadata?.namespace}/${s.metadata?.name}@${podOwnerUid(s) ?? ""}`),
+      );
+  }
+
+  /** leavesOnPrevious counts live leaves, verified, signed by another CA than the current one. */
+  private leavesOnPrevious(ca: SigningCa): number {
+    const { existing } = this.deps;
+    return this.boundSecrets().filter(
+      (s) => gatherExisting(s, ca, existing).chain === "other-trusted",
+    ).length;
   }
 
   /**
