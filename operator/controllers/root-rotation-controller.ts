@@ -8,14 +8,13 @@
  * never only in memory: each step is decided from them again, and each write is guarded, so a
  * restart at any point resumes where the API says the rotation stands. Only the leader runs it.
  */
-import type { V1ConfigMap, V1Pod, V1Secret } from "@kubernetes/client-node";
+import type { V1Secret } from "@kubernetes/client-node";
 import {
   MESHCA_NAME,
   type CertificateRef,
   type MeshCA,
   type RootRotation,
 } from "../../api/v1alpha1/meshca";
-import type { MeshIdentity } from "../../api/v1alpha1/types";
 import type { Clock } from "../clock";
 import type { Config } from "../config";
 import { errorText, MeshIdError } from "../errors";
@@ -27,23 +26,13 @@ import type {
   SecretPort,
   WebhookConfigPort,
 } from "../kube/client";
-import { clusterTrustBundleName } from "../kube/cluster-trust-bundle";
 import { isConflict } from "../kube/errors";
 import { recordEvent } from "../kube/events";
-import type { Controller, Source, Watch } from "../kube/manager";
+import type { Controller, Watch } from "../kube/manager";
 import { buildCaSecret } from "../kube/objects";
 import type { ReconcileResult } from "../kube/queue";
-import { identitySecretName, podOwnerUid } from "../policy/binding";
 import { trustBundleStale } from "../policy/issuance";
-import {
-  labels,
-  nextCaSecretName,
-  nextRootCaSecretName,
-  objectKey,
-  retiredRootCaSecretName,
-  trustBundleConfigMap,
-  trustBundleKey,
-} from "../policy/naming";
+import { nextCaSecretName, nextRootCaSecretName, retiredRootCaSecretName } from "../policy/naming";
 import {
   nextRotationStep,
   phaseAfter,
@@ -65,7 +54,8 @@ import {
   type SigningCa,
 } from "../pki";
 import type { CaStatus } from "./ca-manager";
-import { gatherExisting, type ExistingCache } from "./existing";
+import type { ExistingCache } from "./existing";
+import { countCarriers, leavesOnPrevious, type InventoryDeps } from "./rotation-inventory";
 
 /** RotationObserver counts phase transitions (a metric). */
 export interface RotationObserver {
@@ -73,11 +63,7 @@ export interface RotationObserver {
 }
 
 /** RootRotationDeps are the ports the rotation uses. */
-export interface RootRotationDeps {
-  pods: Source<V1Pod>;
-  secrets: Source<V1Secret>;
-  bundles: Source<V1ConfigMap>;
-  identities: Source<MeshIdentity>;
+export interface RootRotationDeps extends InventoryDeps {
   kube: MeshCaRotationPort & SecretPort & EventPort & WebhookConfigPort & ClusterTrustBundlePort;
   ca: () => CaStatus;
   /** recheckCa makes the CA manager read the CA Secrets now. */
@@ -204,8 +190,8 @@ export class RootRotationController implements Controller {
     const nextFps = (state?.nextRoots ?? []).map((r) => r.fingerprint);
     const bundle = bundleFingerprints(ca.trustBundlePem);
     const phase = state && rotationInProgress(state) ? state.phase : undefined;
-    const carriers = phase === "Propagating" ? await this.countCarriers(ca) : undefined;
-    const leaves = phase === "Draining" ? this.leavesOnPrevious(ca) : 0;
+    const carriers = phase === "Propagating" ? await countCarriers(this.deps, ca) : undefined;
+    const leaves = phase === "Draining" ? leavesOnPrevious(this.deps, ca) : 0;
     const step = nextRotationStep({
       ...(mca.spec?.rootRotation ? { requested: mca.spec.rootRotation } : {}),
       ...(state ? { state } : {}),
@@ -571,70 +557,6 @@ export class RootRotationController implements Controller {
       }
     }
     await this.deps.recheckCa();
-  }
-
-  /**
-   * countCarriers counts the carriers of the trust bundle and those not holding `ca`'s bundle:
-   * the identity Secret of every live pod (see boundSecrets) whose leaf meshid verifies, the bundle ConfigMap of every
-   * namespace with a MeshIdentity, the webhook configuration's caBundles, and the
-   * ClusterTrustBundle when the API server serves one.
-   */
-  private async countCarriers(ca: SigningCa): Promise<{ total: number; pending: number }> {
-    const { bundles, identities, existing, kube, config } = this.deps;
-    const bundle = ca.trustBundlePem;
-    let total = 0;
-    let pending = 0;
-    const count = (stale: boolean) => {
-      total++;
-      if (stale) pending++;
-    };
-    for (const s of this.boundSecrets()) {
-      if (gatherExisting(s, ca, existing).chain === "untrusted") continue;
-      count(trustBundleStale(text(s.data, "ca.crt"), bundle));
-    }
-    const namespaces = new Set(identities.list().map((m) => m.metadata?.namespace ?? ""));
-    for (const ns of namespaces) {
-      const cm = bundles.get(objectKey(ns, trustBundleConfigMap));
-      count(trustBundleStale(cm?.data?.[trustBundleKey], bundle));
-    }
-    const webhook = await kube.getMutatingWebhookConfiguration(config.webhookConfigName);
-    for (const w of webhook?.webhooks ?? []) count(w.clientConfig.caBundle !== b64(bundle));
-    let ctb;
-    try {
-      ctb = await kube.getClusterTrustBundle(clusterTrustBundleName);
-    } catch {
-      ctb = undefined; // not served by this API server: nothing carries the bundle there
-    }
-    if (ctb) count(trustBundleStale(ctb.spec.trustBundle, bundle));
-    return { total, pending };
-  }
-
-  /**
-   * boundSecrets are the managed Secrets meshid binds to a live pod: the pod's identity Secret by
-   * name, owned by that pod's UID. A copy of a real Secret under another name, or one a pod's
-   * author labelled as managed, is never counted, so it cannot hold a rotation back.
-   */
-  private boundSecrets(): V1Secret[] {
-    const { pods, secrets } = this.deps;
-    const bound = new Set<string>();
-    for (const p of pods.list()) {
-      const name = identitySecretName(p);
-      if (name) bound.add(`${p.metadata?.namespace}/${name}@${p.metadata?.uid}`);
-    }
-    return secrets
-      .list()
-      .filter((s) => s.metadata?.labels?.[labels.managed] === "true")
-      .filter((s) =>
-        bound.has(`${s.metadata?.namespace}/${s.metadata?.name}@${podOwnerUid(s) ?? ""}`),
-      );
-  }
-
-  /** leavesOnPrevious counts live leaves, verified, signed by another CA than the current one. */
-  private leavesOnPrevious(ca: SigningCa): number {
-    const { existing } = this.deps;
-    return this.boundSecrets().filter(
-      (s) => gatherExisting(s, ca, existing).chain === "other-trusted",
-    ).length;
   }
 
   /**
