@@ -35,6 +35,7 @@ export interface Config {
   concurrency: number;
   resyncPeriodMs: number;
   caRecheckPeriodMs: number;
+  caRotationSoakMs: number;
   caIntermediateValidityMs: number;
   caRootValidityMs: number;
   caRenewFraction: number;
@@ -299,6 +300,14 @@ export const options: readonly Option[] = [
     env: "MESHID_CA_RECHECK_PERIOD",
     default: "30s",
     help: "how often the CA Secrets are read again, so a replaced, deleted or repaired CA is noticed",
+    parse: duration,
+  },
+  {
+    key: "caRotationSoakMs",
+    flag: "--ca-rotation-soak",
+    env: "MESHID_CA_ROTATION_SOAK",
+    default: "2m",
+    help: "how long a root rotation waits, once every carrier of the trust bundle holds the new root, before the new intermediate signs (kubelet refreshes mounted Secrets within about a minute)",
     parse: duration,
   },
   {

@@ -69,3 +69,18 @@ describe("Metrics.issued", () => {
     },
   );
 });
+
+describe("Metrics.rotationTransition", () => {
+  it("counts each root rotation transition by the phase left and the phase entered", async () => {
+    const { metrics } = setup();
+    metrics.rotationTransition("None", "Prepared");
+    metrics.rotationTransition("Prepared", "Propagating");
+    metrics.rotationTransition("None", "Prepared");
+    const counter = metrics.registry.getSingleMetric("meshid_ca_rotation_transitions_total")!;
+    const values = (await counter.get()).values.map((v) => [v.labels.from, v.labels.to, v.value]);
+    expect(values).toEqual([
+      ["None", "Prepared", 2],
+      ["Prepared", "Propagating", 1],
+    ]);
+  });
+});

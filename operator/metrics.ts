@@ -30,6 +30,7 @@ export class Metrics implements IssuanceObserver, IdentityObserver {
   readonly registry = new Registry();
   private readonly issuedTotal: Counter<"namespace" | "reason">;
   private readonly failuresTotal: Counter<"reason">;
+  private readonly rotationTotal: Counter<"from" | "to">;
   private readonly latency: Histogram<"namespace">;
   private readonly earliestExpiry: Gauge<"namespace" | "meshidentity">;
   /**
@@ -55,6 +56,12 @@ export class Metrics implements IssuanceObserver, IdentityObserver {
       name: "meshid_issuance_failures_total",
       help: "Issuance failures, by error code",
       labelNames: ["reason"],
+      registers,
+    });
+    this.rotationTotal = new Counter({
+      name: "meshid_ca_rotation_transitions_total",
+      help: "Root rotation phase transitions made by this replica, by phase left (None when a rotation starts) and phase entered",
+      labelNames: ["from", "to"],
       registers,
     });
     this.latency = new Histogram({
@@ -155,6 +162,11 @@ export class Metrics implements IssuanceObserver, IdentityObserver {
     if (typeof seen !== "number") return;
     this.firstSeen.set(key, "observed");
     this.latency.observe({ namespace }, (this.clock.now().getTime() - seen) / 1000);
+  }
+
+  /** rotationTransition counts one root rotation phase transition. */
+  rotationTransition(from: string, to: string): void {
+    this.rotationTotal.inc({ from, to });
   }
 
   failed(reason: string): void {

@@ -24,6 +24,7 @@ import { FailureLog } from "./controllers/failure-log";
 import { IssuanceTally } from "./controllers/issuance-tally";
 import { WebhookManager } from "./controllers/webhook-manager";
 import { CaStatusController } from "./controllers/ca-status-controller";
+import { RootRotationController } from "./controllers/root-rotation-controller";
 import { HealthServer } from "./health";
 import { randomToken } from "./webhook/admission";
 import { Metrics } from "./metrics";
@@ -88,6 +89,8 @@ export class MeshIdOperator extends Operator {
     this.pods = new PodController({ ...shared, ...more, random: Math.random });
     manager.add(this.pods);
     manager.add(new CaStatusController({ ...shared, existing, renewAt: () => this.ca?.renewAt }));
+    const recheckCa = async () => this.ca?.recheck();
+    manager.add(new RootRotationController({ ...shared, existing, observer: metrics, recheckCa }));
     const signer = { ...shared, observer: metrics, random: Math.random };
     const certs = await addPodCertificates(manager, this.kubeConfig, this.client, signer);
     manager.add(new IdentityController({ ...shared, ...more, ...certs }));

@@ -23,6 +23,35 @@ const MESHCA_PHASES = ["Active", "Draining", "NotReady"] as const;
 /** MeshCAPhase is where the CA stands. */
 export type MeshCAPhase = (typeof MESHCA_PHASES)[number];
 
+/**
+ * ROOT_ROTATION_PHASES: a root rotation goes Prepared → Propagating → Active → Draining → Retired,
+ * or RolledBack from Prepared or Propagating; Pending when it could not be prepared (see message).
+ */
+const ROOT_ROTATION_PHASES = [
+  "Pending",
+  "Prepared",
+  "Propagating",
+  "Active",
+  "Draining",
+  "Retired",
+  "RolledBack",
+] as const;
+
+/** RootRotationPhase is where a root rotation stands. */
+export type RootRotationPhase = (typeof ROOT_ROTATION_PHASES)[number];
+
+/** ROOT_ROTATION_PATTERN is what `spec.rootRotation` may hold: a short label-like token. */
+const ROOT_ROTATION_PATTERN = "^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$";
+
+/** MeshCASpec is what a user asks of the CA. */
+export interface MeshCASpec {
+  /**
+   * rootRotation requests a root rotation: setting it to a new token starts one; changing it
+   * back (or to anything else) before the rotation is Active rolls it back.
+   */
+  rootRotation?: string;
+}
+
 /** CertificateRef names one CA certificate by its SHA-256 fingerprint. */
 export interface CertificateRef {
   /** fingerprint is the lower-case hex SHA-256 of the certificate's DER. */
@@ -36,6 +65,33 @@ export interface CertificateRef {
 export interface IssuerCount {
   fingerprint: string;
   leaves: number;
+}
+
+/** RootRotation is the state of the latest root rotation, kept in status so a restart resumes it. */
+export interface RootRotation {
+  /** id is the spec.rootRotation token this rotation answers. */
+  id: string;
+  phase: RootRotationPhase;
+  /** since is when the rotation entered its phase (RFC 3339). */
+  since: string;
+  /** completed is the id of the last rotation that reached Retired. */
+  completed?: string;
+  /** oldRoots are the roots being replaced (the bundle when the rotation started). */
+  oldRoots?: CertificateRef[];
+  /** nextRoots are the roots of the next intermediate. */
+  nextRoots?: CertificateRef[];
+  /** nextIntermediate is the intermediate that signs from Active on. */
+  nextIntermediate?: CertificateRef;
+  /** carriersUpdatedAt is when every carrier of the trust bundle was first seen holding both roots. */
+  carriersUpdatedAt?: string;
+  /** leavesMovedAt is when no live leaf was first seen on a previous intermediate (Draining). */
+  leavesMovedAt?: string;
+  /** carriers counts the trust bundle's carriers and those still to update. */
+  carriers?: { total: number; pending: number };
+  /** refused is a spec.rootRotation token refused while this rotation was past Prepared. */
+  refused?: string;
+  /** message says what the rotation waits for, or why it cannot go on. */
+  message?: string;
 }
 
 /** MeshCAStatus is what the operator reports about its CA. */
@@ -56,6 +112,8 @@ export interface MeshCAStatus {
   issuers?: IssuerCount[];
   /** observedTime is when this status was computed. */
   observedTime?: string;
+  /** rotation is the latest root rotation, written by the rotation controller alone. */
+  rotation?: RootRotation;
 }
 
 /** MeshCA is the cluster-scoped CA resource. */
@@ -63,7 +121,7 @@ export interface MeshCA {
   apiVersion: `${typeof GROUP}/${typeof VERSION}`;
   kind: typeof MESHCA_KIND;
   metadata: { name?: string; resourceVersion?: string; uid?: string; generation?: number };
-  spec?: Record<string, never>;
+  spec?: MeshCASpec;
   status?: MeshCAStatus;
 }
 
@@ -87,12 +145,24 @@ const count = (description: string): JSONSchemaProps => ({
 const meshCaSchema: JSONSchemaProps = {
   type: "object",
   description:
-    "The cluster's certificate authority as meshid sees it. The operator creates the one object, named meshid, and writes its status; it has nothing to set.",
+    "The cluster's certificate authority as meshid sees it. The operator creates the one object, named meshid, and writes its status; spec.rootRotation requests a root rotation.",
   properties: {
     apiVersion: { type: "string", description: "APIVersion of the object." },
     kind: { type: "string", description: "Kind of the object." },
     metadata: { type: "object" },
-    spec: { type: "object", description: "Nothing to set yet.", maxProperties: 0 },
+    spec: {
+      type: "object",
+      description: "What the CA is asked to do.",
+      properties: {
+        rootRotation: {
+          type: "string",
+          maxLength: 63,
+          pattern: ROOT_ROTATION_PATTERN,
+          description:
+            "Setting a new token starts a root rotation (Prepared, Propagating, Active, Draining, Retired). Changing it back before Active rolls the rotation back; after Active it is refused. See docs/ca-rotation.md.",
+        },
+      },
+    },
     status: {
       type: "object",
       description: "The CA as last observed by the operator.",
@@ -155,6 +225,67 @@ const meshCaSchema: JSONSchemaProps = {
           format: "date-time",
           description: "When this status was computed.",
         },
+        rotation: {
+          type: "object",
+          description: "The latest root rotation.",
+          required: ["id", "phase", "since"],
+          properties: {
+            id: { type: "string", description: "The spec.rootRotation token it answers." },
+            phase: {
+              type: "string",
+              enum: [...ROOT_ROTATION_PHASES],
+              description:
+                "Pending: requested, but the next intermediate could not be prepared (see message). Prepared: the next root and intermediate exist. Propagating: every bundle holds old and new roots; waiting for every carrier and the soak. Active: the new intermediate signs. Draining: old-root leaves are re-issued paced. Retired: the old root left every bundle. RolledBack: undone before Active.",
+            },
+            since: { type: "string", format: "date-time", description: "When the phase began." },
+            completed: { type: "string", description: "The last rotation that reached Retired." },
+            oldRoots: {
+              type: "array",
+              description: "The roots being replaced.",
+              items: certificateRef,
+            },
+            nextRoots: {
+              type: "array",
+              description: "The roots of the next intermediate.",
+              items: certificateRef,
+            },
+            nextIntermediate: {
+              ...certificateRef,
+              description: "The intermediate that signs from Active on.",
+            },
+            carriersUpdatedAt: {
+              type: "string",
+              format: "date-time",
+              description:
+                "When every carrier of the bundle was first seen holding both roots (the soak starts then).",
+            },
+            leavesMovedAt: {
+              type: "string",
+              format: "date-time",
+              description:
+                "When every live leaf was first seen on the current intermediate (Draining); the old root is retired a soak later.",
+            },
+            carriers: {
+              type: "object",
+              description:
+                "Carriers of the trust bundle (pod Secrets, bundle ConfigMaps, the webhook's caBundle, the ClusterTrustBundle).",
+              required: ["total", "pending"],
+              properties: {
+                total: count("Every carrier."),
+                pending: count("Carriers that do not hold the current bundle yet."),
+              },
+            },
+            refused: {
+              type: "string",
+              description:
+                "A spec.rootRotation token refused while this rotation was Active or Draining; it does not start a rotation afterwards.",
+            },
+            message: {
+              type: "string",
+              description: "What the rotation waits for, or why it cannot go on.",
+            },
+          },
+        },
       },
     },
   },
@@ -191,6 +322,12 @@ const MESHCA_COLUMNS: PrinterColumn[] = [
     type: "integer",
     jsonPath: ".status.leaves.previous",
     description: "Live leaves signed by a previous intermediate.",
+  },
+  {
+    name: "Rotation",
+    type: "string",
+    jsonPath: ".status.rotation.phase",
+    description: "Where the latest root rotation stands.",
   },
   { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
 ];

@@ -23,6 +23,7 @@ import type { EventPort, SecretPort } from "../kube/client";
 import { recordEvent } from "../kube/events";
 import { buildCaSecret } from "../kube/objects";
 import { intermediateRenewalTime, renewalExtends } from "../policy/ca-renewal";
+import { nextRootCaSecretName } from "../policy/naming";
 import {
   bootstrapCa,
   bootstrapSecretData,
@@ -123,6 +124,7 @@ export class CaManager {
   private stopped = false;
   /** The intermediate whose renewal was found not worth it (or, external, was warned about). */
   private warnedAbout?: string;
+  private inFlight?: Promise<void>;
 
   constructor(private readonly deps: CaManagerDeps) {}
 
@@ -134,6 +136,16 @@ export class CaManager {
   /** start loads (or bootstraps) the CA now and re-checks it periodically. */
   async start(): Promise<void> {
     this.stopped = false;
+    await this.check();
+  }
+
+  /**
+   * recheck reads the CA Secrets now (after the rotation controller wrote one), instead of at
+   * the next periodic re-check.
+   */
+  async recheck(): Promise<void> {
+    if (this.stopped) return;
+    await this.inFlight;
     await this.check();
   }
 
@@ -171,6 +183,7 @@ export class CaManager {
   }
 
   private schedule(): void {
+    this.timer?.cancel();
     if (this.stopped) return;
     const recheck = this.deps.recheckMs ?? 60_000;
     let ms = this.current.ready ? recheck : Math.min(recheck, 10_000);
@@ -181,7 +194,15 @@ export class CaManager {
     this.timer = this.deps.clock.setTimeout(() => void this.check(), ms);
   }
 
-  private async check(): Promise<void> {
+  /** check runs one load-and-renew pass; a pass already under way is joined, not doubled. */
+  private check(): Promise<void> {
+    this.inFlight ??= this.runCheck().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private async runCheck(): Promise<void> {
     try {
       const { secret, root } = await this.loadOrBootstrap();
       await this.adopt(secret);
@@ -347,7 +368,14 @@ export class CaManager {
     const root = await this.deps.kube.getSecret(namespace, rootCaSecret);
     if (!existing && !root) return { secret: await this.bootstrap() };
     if (existing && root) {
-      this.checkPair(existing, root);
+      try {
+        this.checkPair(existing, root);
+      } catch (err) {
+        // From a rotation's Active until its Retired, the intermediate is the next root's.
+        const next = await this.nextRootOf(existing);
+        if (!next) throw err;
+        return { secret: existing, root: next };
+      }
       return { secret: existing, root };
     }
     const present = (existing ?? root)!;
@@ -365,6 +393,26 @@ export class CaManager {
       `the root CA Secret ${namespace}/${rootCaSecret} is missing while the CA Secret ${namespace}/${caSecret} exists; ` +
         `restore ${rootCaSecret} from a backup, or delete ${caSecret} as well to bootstrap a new CA (every pod is then re-issued under a new root). See docs/security.md.`,
     );
+  }
+
+  /**
+   * nextRootOf is the next root's Secret of a root rotation when it is the root of `intermediate`;
+   * undefined when there is none or it does not match.
+   */
+  private async nextRootOf(intermediate: V1Secret): Promise<V1Secret | undefined> {
+    const { namespace, rootCaSecret } = this.deps.config;
+    const name = nextRootCaSecretName(rootCaSecret);
+    const next = await this.deps.kube.getSecret(namespace, name);
+    if (!next) return undefined;
+    try {
+      checkCaPair(decodeCaSecretData(next.data), decodeCaSecretData(intermediate.data), {
+        root: `${namespace}/${name}`,
+        intermediate: `${namespace}/${this.deps.config.caSecret}`,
+      });
+    } catch {
+      return undefined;
+    }
+    return next;
   }
 
   /** checkPair confirms the root Secret matches the intermediate, once per pair of versions. */

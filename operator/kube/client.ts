@@ -56,6 +56,16 @@ export interface MeshCaPort {
   patchMeshCaStatus(name: string, status: unknown): Promise<void>;
 }
 
+/** MeshCaRotationPort reads the MeshCA and writes its root rotation state. */
+export interface MeshCaRotationPort {
+  getMeshCa(name: string): Promise<MeshCA | undefined>;
+  /**
+   * patchMeshCaRotation merges `rotation` into status.rotation (null deletes a field); it fails
+   * with a conflict when the object is no longer at `resourceVersion`.
+   */
+  patchMeshCaRotation(name: string, rotation: unknown, resourceVersion?: string): Promise<void>;
+}
+
 /** WebhookConfigPort reads and patches the MutatingWebhookConfiguration (its caBundle). */
 export interface WebhookConfigPort {
   getMutatingWebhookConfiguration(
@@ -100,6 +110,7 @@ export class KubeClient
     LeasePort,
     WebhookConfigPort,
     MeshCaPort,
+    MeshCaRotationPort,
     PodCertificatePort,
     PodPort,
     ClusterTrustBundlePort
@@ -231,6 +242,19 @@ export class KubeClient
       method: "PATCH",
       path: `/apis/${group}/${version}/${MESHCA_PLURAL}/${enc(name)}/status`,
       body: { status },
+      contentType: "application/merge-patch+json",
+    });
+  }
+
+  async patchMeshCaRotation(
+    name: string,
+    rotation: unknown,
+    resourceVersion?: string,
+  ): Promise<void> {
+    await this.request({
+      method: "PATCH",
+      path: `/apis/${group}/${version}/${MESHCA_PLURAL}/${enc(name)}/status`,
+      body: { ...(resourceVersion ? { metadata: { resourceVersion } } : {}), status: { rotation } },
       contentType: "application/merge-patch+json",
     });
   }

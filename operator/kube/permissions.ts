@@ -70,9 +70,16 @@ export const permissions: readonly Permission[] = [
   {
     apiGroup: "meshid.dev",
     resources: ["meshcas"],
-    verbs: ["get", "create"],
+    verbs: ["get"],
     resourceNames: ["meshid"],
-    why: "create the one MeshCA object (meshid) that shows the CA; create cannot be limited by name",
+    why: "read the one MeshCA object (meshid): its root rotation request and state",
+  },
+  {
+    apiGroup: "meshid.dev",
+    resources: ["meshcas"],
+    verbs: ["create"],
+    // RBAC never matches a create against resourceNames (the name is not in the request path).
+    why: "create the one MeshCA object (meshid) that shows the CA (create cannot be limited by name)",
   },
   {
     apiGroup: "meshid.dev",

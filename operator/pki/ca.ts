@@ -53,6 +53,11 @@ export interface BootstrapCaOptions extends IntermediateOptions {
   rootKey?: KeySpec;
   /** rootValidityMs defaults to 3650 days. */
   rootValidityMs?: number;
+  /**
+   * rootCommonName defaults to "meshid root CA". A rotation names its next root apart, so both
+   * roots of a bundle are told apart by subject as well as by key.
+   */
+  rootCommonName?: string;
 }
 
 /** CaCredentials are a CA certificate and its PKCS#8 private key, both PEM. */
@@ -86,7 +91,7 @@ export async function bootstrapCa(opts: BootstrapCaOptions): Promise<Bootstrappe
   const rootNotAfter = wholeSeconds(
     new Date(opts.now.getTime() + (opts.rootValidityMs ?? 3650 * dayMs)),
   );
-  const rootName = caName(opts.trustDomain, "meshid root CA");
+  const rootName = caName(opts.trustDomain, opts.rootCommonName ?? "meshid root CA");
   const rootSpki = spkiOf(rootKey);
   const rootKeyId = keyIdentifier(rootSpki);
   const rootSigner = await createSigner(createPrivateKey(rootKey.privateKeyPem), rootSpec);

@@ -10,6 +10,7 @@ export {
   signIntermediate,
 } from "./ca";
 export { checkCaPair } from "./ca-pair";
+export { bundleFingerprints, bundleWithout, mergeBundles } from "./bundle";
 export {
   bootstrapSecretData,
   type CaSecretData,

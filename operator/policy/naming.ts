@@ -127,3 +127,18 @@ export function splitKey(key: string): { namespace: string; name: string } {
   const i = key.indexOf("/");
   return { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
+
+/** nextCaSecretName is the Secret holding the next intermediate of a root rotation. */
+export function nextCaSecretName(caSecret: string): string {
+  return `${caSecret}-next`;
+}
+
+/** nextRootCaSecretName is the Secret holding the next root of a rotation (bootstrap mode). */
+export function nextRootCaSecretName(rootCaSecret: string): string {
+  return `${rootCaSecret}-next`;
+}
+
+/** retiredRootCaSecretName is the backup of a retired root, named after its fingerprint. */
+export function retiredRootCaSecretName(rootCaSecret: string, fingerprint: string): string {
+  return `${rootCaSecret}-retired-${fingerprint.slice(0, 16)}`;
+}

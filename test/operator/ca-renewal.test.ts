@@ -110,7 +110,9 @@ describe("intermediate renewal", () => {
       { timeoutMs: 30_000, intervalMs: 1_000 },
     );
     const table = await kubectl(["get", "meshca"]);
-    expect(table).toMatch(/NAME\s+PHASE\s+EXPIRES\s+RENEWS\s+LEAVES\s+CURRENT\s+PREVIOUS\s+AGE/);
+    expect(table).toMatch(
+      /NAME\s+PHASE\s+EXPIRES\s+RENEWS\s+LEAVES\s+CURRENT\s+PREVIOUS\s+ROTATION\s+AGE/,
+    );
     expect(table).toMatch(/^meshid\s+(Active|Draining)\s/m);
 
     expect(op.child.exitCode).toBeNull();

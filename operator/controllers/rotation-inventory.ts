@@ -1,0 +1,97 @@
+/**
+ * What a root rotation waits for, counted from the caches: the carriers of the trust bundle that
+ * do not hold the loaded bundle yet (Propagating), and the live leaves still signed by another
+ * intermediate than the current one (Draining). Pod Secrets count only when they are a live pod's
+ * identity Secret by meshid's binding and their leaf verifies.
+ */
+import type { V1ConfigMap, V1Pod, V1Secret } from "@kubernetes/client-node";
+import type { MeshIdentity } from "../../api/v1alpha1/types";
+import type { Config } from "../config";
+import type { ClusterTrustBundlePort, WebhookConfigPort } from "../kube/client";
+import { clusterTrustBundleName } from "../kube/cluster-trust-bundle";
+import type { Source } from "../kube/manager";
+import type { SigningCa } from "../pki";
+import { identitySecretName, podOwnerUid } from "../policy/binding";
+import { trustBundleStale } from "../policy/issuance";
+import { labels, objectKey, trustBundleConfigMap, trustBundleKey } from "../policy/naming";
+import { gatherExisting, type ExistingCache } from "./existing";
+
+/** InventoryDeps are the caches and ports the counts read. */
+export interface InventoryDeps {
+  pods: Source<V1Pod>;
+  secrets: Source<V1Secret>;
+  bundles: Source<V1ConfigMap>;
+  identities: Source<MeshIdentity>;
+  existing: ExistingCache;
+  kube: WebhookConfigPort & ClusterTrustBundlePort;
+  config: Pick<Config, "webhookConfigName">;
+}
+
+const text = (data: Record<string, string> | undefined, key: string): string | undefined =>
+  data?.[key] ? Buffer.from(data[key], "base64").toString("utf8") : undefined;
+
+/**
+ * boundSecrets are the managed Secrets meshid binds to a live pod: the pod's identity Secret by
+ * name, owned by that pod's UID. A copy of a real Secret under another name, or one a pod's
+ * author labelled as managed, is never counted, so it cannot hold a rotation back.
+ */
+function boundSecrets(deps: Pick<InventoryDeps, "pods" | "secrets">): V1Secret[] {
+  const bound = new Set<string>();
+  for (const p of deps.pods.list()) {
+    const name = identitySecretName(p);
+    if (name) bound.add(`${p.metadata?.namespace}/${name}@${p.metadata?.uid}`);
+  }
+  return deps.secrets
+    .list()
+    .filter((s) => s.metadata?.labels?.[labels.managed] === "true")
+    .filter((s) =>
+      bound.has(`${s.metadata?.namespace}/${s.metadata?.name}@${podOwnerUid(s) ?? ""}`),
+    );
+}
+
+/**
+ * countCarriers counts the carriers of the trust bundle and those not holding `ca`'s bundle: the
+ * identity Secret of every live pod whose leaf meshid verifies, the bundle ConfigMap of every
+ * namespace with a MeshIdentity, the webhook configuration's caBundles, and the
+ * ClusterTrustBundle when the API server serves one.
+ */
+export async function countCarriers(
+  deps: InventoryDeps,
+  ca: SigningCa,
+): Promise<{ total: number; pending: number }> {
+  const { bundles, identities, existing, kube, config } = deps;
+  const bundle = ca.trustBundlePem;
+  let total = 0;
+  let pending = 0;
+  const count = (stale: boolean) => {
+    total++;
+    if (stale) pending++;
+  };
+  for (const s of boundSecrets(deps)) {
+    if (gatherExisting(s, ca, existing).chain === "untrusted") continue;
+    count(trustBundleStale(text(s.data, "ca.crt"), bundle));
+  }
+  const namespaces = new Set(identities.list().map((m) => m.metadata?.namespace ?? ""));
+  for (const ns of namespaces) {
+    const cm = bundles.get(objectKey(ns, trustBundleConfigMap));
+    count(trustBundleStale(cm?.data?.[trustBundleKey], bundle));
+  }
+  const webhook = await kube.getMutatingWebhookConfiguration(config.webhookConfigName);
+  const want = Buffer.from(bundle, "utf8").toString("base64");
+  for (const w of webhook?.webhooks ?? []) count(w.clientConfig.caBundle !== want);
+  let ctb;
+  try {
+    ctb = await kube.getClusterTrustBundle(clusterTrustBundleName);
+  } catch {
+    ctb = undefined; // not served by this API server: nothing carries the bundle there
+  }
+  if (ctb) count(trustBundleStale(ctb.spec.trustBundle, bundle));
+  return { total, pending };
+}
+
+/** leavesOnPrevious counts live leaves, verified, signed by another CA than the current one. */
+export function leavesOnPrevious(deps: InventoryDeps, ca: SigningCa): number {
+  return boundSecrets(deps).filter(
+    (s) => gatherExisting(s, ca, deps.existing).chain === "other-trusted",
+  ).length;
+}
