@@ -32,6 +32,8 @@ export interface GeneratedKey {
 /** MIN_RSA_BITS is the smallest RSA modulus meshid accepts anywhere, generated or imported. */
 const MIN_RSA_BITS = 2048;
 
+const spkiBlock = /-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\s]*)-----END PUBLIC KEY-----/;
+
 const generatableSizes: Record<KeyAlgorithm, readonly number[]> = {
   ECDSA: [256, 384],
   RSA: [2048, 3072, 4096],
@@ -71,17 +73,38 @@ export function normalizeKeySpec(spec: KeySpec): KeySpec {
   return { algorithm: spec.algorithm, size };
 }
 
+/**
+ * recentKeys remembers the public keys generateKey made, by their PEM, with their DER and spec, so
+ * issuing their leaf does not parse them back: OpenSSL's import of an EC public key checks the
+ * point, which cost more than generating the key. A PEM always denotes the same key, so a hit is
+ * safe whatever its origin.
+ */
+const recentKeys = new Map<string, { spkiDer: Uint8Array; spec: KeySpec }>();
+const maxRecentKeys = 256;
+
 /** generateKey creates a key pair off the event loop; the spec is checked by normalizeKeySpec. */
 export async function generateKey(spec: KeySpec): Promise<GeneratedKey> {
-  const { algorithm, size } = normalizeKeySpec(spec);
+  const normalized = normalizeKeySpec(spec);
+  const { algorithm, size } = normalized;
+  // Encoding runs on the thread pool too: PKCS#8 encoding on the event loop cost more than the
+  // key generation itself.
   const encoding = {
     publicKeyEncoding: { type: "spki", format: "pem" },
     privateKeyEncoding: { type: "pkcs8", format: "pem" },
   } as const;
   return new Promise((resolve, reject) => {
     const done = (err: Error | null, publicKeyPem: string, privateKeyPem: string): void => {
-      if (err) reject(err);
-      else resolve({ privateKeyPem, publicKeyPem });
+      if (err) return reject(err);
+      const body = spkiBlock.exec(publicKeyPem)?.[1];
+      if (body !== undefined) {
+        if (recentKeys.size >= maxRecentKeys) {
+          const oldest = recentKeys.keys().next().value;
+          if (oldest !== undefined) recentKeys.delete(oldest);
+        }
+        const spkiDer = new Uint8Array(Buffer.from(body, "base64"));
+        recentKeys.set(publicKeyPem, { spkiDer, spec: normalized });
+      }
+      resolve({ privateKeyPem, publicKeyPem });
     };
     if (algorithm === "ECDSA") {
       generateKeyPair("ec", { namedCurve: curveNames[size ?? 256] ?? "P-256", ...encoding }, done);
@@ -91,6 +114,20 @@ export async function generateKey(spec: KeySpec): Promise<GeneratedKey> {
       generateKeyPair("ed25519", encoding, done);
     }
   });
+}
+
+/**
+ * describePublicKey reads an SPKI public key PEM into its DER and KeySpec; keys generateKey made
+ * are not parsed again. Throws PemMalformedError or UnsupportedKeyError like readPublicKey.
+ */
+export function describePublicKey(
+  pem: string,
+  what: string,
+): { spkiDer: Uint8Array; spec: KeySpec } {
+  const recent = recentKeys.get(pem);
+  if (recent !== undefined) return recent;
+  const { key, spkiDer } = readPublicKey(pem, what);
+  return { spkiDer, spec: keySpecOfObject(key, what) };
 }
 
 /** publicKeyFromPrivate derives the SPKI PEM public key of a private key PEM. */
@@ -165,8 +202,6 @@ export function parsePrivateKey(pem: string, what: string): KeyObject {
 export function parsePublicKey(pem: string, what: string): KeyObject {
   return readPublicKey(pem, what).key;
 }
-
-const spkiBlock = /-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\s]*)-----END PUBLIC KEY-----/;
 
 /**
  * readPublicKey reads an SPKI public key PEM and returns the key with its DER. The PEM is decoded
