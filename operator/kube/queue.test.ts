@@ -23,6 +23,21 @@ describe("KeyedQueue", () => {
     expect(seen).toEqual(["a", "b"]);
   });
 
+  it("lets the event loop turn between keys whose reconciles never wait on I/O", async () => {
+    const clock = new FakeClock();
+    let processed = 0;
+    let processedWhenTimerRan: number | undefined;
+    const q = new KeyedQueue({ name: "t", concurrency: 4, clock }, async () => {
+      processed++;
+    });
+    for (let i = 0; i < 1000; i++) q.add(`k${i}`);
+    setImmediate(() => (processedWhenTimerRan = processed));
+    q.start();
+    await q.idle();
+    expect(processed).toBe(1000);
+    expect(processedWhenTimerRan).toBeLessThan(1000);
+  });
+
   it("never runs one key twice at the same time, and re-runs it once when added during processing", async () => {
     const clock = new FakeClock();
     const gate = deferred();

@@ -30,6 +30,11 @@ export interface QueueStats {
   retries: number;
 }
 
+/** yieldToEventLoop resolves after the event loop has run its pending I/O and timers once. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** KeyedQueue runs `handler` for keys with de-duplication, bounded concurrency and retries. */
 export class KeyedQueue {
   private readonly ready: string[] = [];
@@ -136,6 +141,10 @@ export class KeyedQueue {
     let requeueAfterMs: number | undefined;
     let failed = false;
     try {
+      // A reconcile that finds nothing to do completes without I/O; started from the previous
+      // one's completion, thousands of them would run as one chain of promise continuations
+      // while timers, sockets and /healthz wait. Each key starts in a turn of its own.
+      await yieldToEventLoop();
       const result = await this.handler(key);
       requeueAfterMs = result?.requeueAfterMs;
       this.failures.delete(key);
