@@ -260,6 +260,55 @@ describe("IdentityController.reconcile", () => {
   });
 });
 
+describe("IdentityController.reconcile recount pacing", () => {
+  /** A clock that only moves when the test moves it, or when the recount lists the pods. */
+  function ticking(listCostMs: number) {
+    const env = setup();
+    let t = env.clock.now().getTime();
+    let listed = 0;
+    const clock = { now: () => new Date(t), setTimeout: env.clock.setTimeout.bind(env.clock) };
+    const list = env.pods.list.bind(env.pods);
+    env.pods.list = (ns?: string) => {
+      listed++;
+      t += listCostMs;
+      return list(ns);
+    };
+    const controller = new IdentityController({
+      pods: env.pods,
+      identities: env.identities,
+      secrets: env.secrets,
+      bundles: env.bundles,
+      kube: env.kube,
+      clock,
+      logger: createLogger("error"),
+      existing: new ExistingCache(),
+      failures: new FailureLog(),
+      tally: new IssuanceTally(),
+      ca: () => env.state.ca,
+      config,
+    });
+    return { ...env, controller, move: (ms: number) => (t += ms), listed: () => listed };
+  }
+
+  it("waits twenty times as long as the last recount took before the next, unless the spec changed", async () => {
+    const { controller, identities, move, listed } = ticking(100);
+    await controller.reconcile("shop/payments");
+    expect(listed()).toBe(1);
+    const early = await controller.reconcile("shop/payments");
+    expect(listed()).toBe(1);
+    expect(early.requeueAfterMs).toBe(1_900);
+
+    move(1_900);
+    await controller.reconcile("shop/payments");
+    expect(listed()).toBe(2);
+
+    const mi = identities.get("shop/payments")!;
+    identities.put({ ...mi, metadata: { ...mi.metadata, generation: 2 } });
+    await controller.reconcile("shop/payments");
+    expect(listed()).toBe(3);
+  });
+});
+
 describe("IdentityController.watches", () => {
   function subscribed() {
     const env = setup({

@@ -89,11 +89,22 @@ function mountsSecret(pod: V1Pod, secretName: string): boolean {
 /** recountMs is the longest a MeshIdentity's counts wait behind pod and Secret churn. */
 const recountMs = 1_000;
 
+/**
+ * recountBusyFactor keeps recounts to a bounded share of the event loop: a recount walks every
+ * pod of the namespace, so after one that took d ms the next waits d × recountBusyFactor ms
+ * (at least recountMs, at most maxRecountGapMs). With a fixed interval the recounts of a growing
+ * namespace took a growing share of the time, and a cold start grew with the square of its pods.
+ */
+const recountBusyFactor = 20;
+const maxRecountGapMs = 30_000;
+
 /** IdentityController reconciles MeshIdentity keys. */
 export class IdentityController implements Controller {
   readonly name = "meshidentities";
   readonly concurrency = 2;
   private readonly lastWrite = new Map<string, number>();
+  /** The last recount of each MeshIdentity: when, how long it took, of which generation. */
+  private readonly recounts = new Map<string, { at: number; tookMs: number; generation: number }>();
 
   constructor(private readonly deps: IdentityControllerDeps) {}
 
@@ -143,12 +154,22 @@ export class IdentityController implements Controller {
       deps.failures.forget(key);
       deps.observer?.earliestExpiryChanged(namespace, name, undefined);
       this.lastWrite.delete(key);
+      this.recounts.delete(key);
       return {};
     }
     const log = deps.logger.child({ controller: "meshidentity", namespace, name });
     const now = deps.clock.now();
+    const generation = identity.metadata.generation ?? 0;
+    const last = this.recounts.get(key);
+    if (last && last.generation === generation) {
+      const gap = Math.min(Math.max(last.tookMs * recountBusyFactor, 0), maxRecountGapMs);
+      const wait = last.at + gap - now.getTime();
+      if (wait > 0) return { requeueAfterMs: wait }; // a spec change (generation) never waits
+    }
     const ca = deps.ca();
     const { input, earliestExpiry } = this.gather(identity, ca, now);
+    const tookMs = deps.clock.now().getTime() - now.getTime();
+    this.recounts.set(key, { at: now.getTime(), tookMs, generation });
     deps.observer?.earliestExpiryChanged(namespace, name, earliestExpiry);
     const status = computeStatus(input);
 
