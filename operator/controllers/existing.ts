@@ -3,7 +3,9 @@
  * contents, whether tls.key matches, the pod it is bound to, and the recorded renewal time. Work
  * is cached by the Secret's uid and resourceVersion and the CA's fingerprint, so each version of
  * each Secret is parsed and verified once; the pod reconcile seeds the cache with what it has just
- * written, so a fresh Secret is never parsed at all.
+ * written (the resourceVersion the API server returned for its own write), so a fresh Secret is
+ * never parsed at all. Any other version — another writer's edit, a restart — has no verdict and
+ * is read whole and verified by signature: the informer caches Secrets without their data.
  */
 import type { V1Secret } from "@kubernetes/client-node";
 import type { ExistingCertificate } from "../policy/issuance";
@@ -107,6 +109,29 @@ export function gatherExisting(
   }
   if (id) cache.set(id, gathered);
   return gathered;
+}
+
+/**
+ * holdsCertificate tells whether this copy of a Secret carries tls.crt: the informer's copies
+ * do not (kube/objects.ts slimSecret), what was read or written directly does.
+ */
+export function holdsCertificate(secret: V1Secret): boolean {
+  return secret.data?.["tls.crt"] !== undefined;
+}
+
+/**
+ * knownExisting is the remembered verdict on this version of a Secret, or, for a copy that still
+ * carries its data, the verdict gathered now; undefined when only the whole Secret can tell.
+ */
+export function knownExisting(
+  secret: V1Secret,
+  ca: SigningCa,
+  cache: ExistingCache,
+): GatheredCertificate | undefined {
+  const id = cacheId(secret, ca);
+  const hit = id ? cache.get(id) : undefined;
+  if (hit) return hit;
+  return holdsCertificate(secret) ? gatherExisting(secret, ca, cache) : undefined;
 }
 
 /** canonicalIps puts IP addresses in the text form certificates are compared in. */

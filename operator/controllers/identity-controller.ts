@@ -32,7 +32,7 @@ import { decideIssuance, requeueDelay } from "../policy/issuance";
 import { computeStatus, statusEqual, type StatusInput } from "../policy/status";
 import type { CaStatus } from "./ca-manager";
 import { watch, type Controller, type Source, type Watch } from "../kube/manager";
-import { canonicalIps, gatherExisting, type ExistingCache } from "./existing";
+import { canonicalIps, knownExisting, type ExistingCache } from "./existing";
 import type { FailureLog } from "./failure-log";
 import type { IssuanceTally } from "./issuance-tally";
 import { isConflict } from "../kube/errors";
@@ -284,8 +284,13 @@ export class IdentityController implements Controller {
         pending++;
         continue;
       }
-      // Verified once per Secret version (and seeded by the pod reconcile when it writes).
-      const existing = gatherExisting(secret, ca.ca, deps.existing);
+      // Verified once per Secret version (and seeded by the pod reconcile when it writes); a
+      // version without a verdict yet counts as pending until the pod reconcile has verified it.
+      const existing = knownExisting(secret, ca.ca, deps.existing);
+      if (!existing) {
+        pending++;
+        continue;
+      }
       const desired = { ...want.desired, ipAddresses: canonicalIps(want.desired.ipAddresses) };
       const decision = decideIssuance(desired, existing, { podUid: pod.metadata?.uid ?? "", now });
       // A certificate whose renewal is merely due (or asked for) is current until renewed.

@@ -44,6 +44,8 @@ import {
   cacheId,
   canonicalIps,
   gatherExisting,
+  holdsCertificate,
+  knownExisting,
   type ExistingCache,
   type GatheredCertificate,
 } from "./existing";
@@ -108,6 +110,11 @@ function managedSecretsOfPod(
 /** podSubject names a pod for an Event; listed pods carry no apiVersion or kind. */
 function podSubject(pod: V1Pod) {
   return { apiVersion: "v1", kind: "Pod", metadata: pod.metadata };
+}
+
+/** heldByAnother: the Secret name is taken by something this pod must never touch. */
+function heldByAnother(holder: SecretHolder): boolean {
+  return holder.kind === "foreign" || holder.kind === "other-pod";
 }
 
 /** keyOf is the queue key of a namespaced object. */
@@ -241,15 +248,19 @@ export class PodController implements Controller {
       log,
       "the pod mounts another Secret",
     );
-    const current = this.currentSecret(namespace, secretName);
-    const holder = secretHolder(current, pod, (uid) => this.isLivePod(uid));
-    if (holder.kind === "foreign" || holder.kind === "other-pod") {
+    const isLive = (uid: string) => this.isLivePod(uid);
+    let current = this.currentSecret(namespace, secretName);
+    let existing: GatheredCertificate | undefined;
+    if (current && !heldByAnother(secretHolder(current, pod, isLive))) {
+      ({ current, existing } = await this.verified(current, ca.ca));
+    }
+    const holder = secretHolder(current, pod, isLive);
+    if (heldByAnother(holder)) {
       this.reportConflict(pod, secretName, holder, identityKey, log);
       log.debug("Secret held by another; waiting", { secret: secretName, holder: holder.kind });
       return { requeueAfterMs: conflictRetryMs };
     }
     this.conflicts.delete(key);
-    const existing = current ? gatherExisting(current, ca.ca, deps.existing) : undefined;
     const now = deps.clock.now();
     const pacing = { ratePerSecond: deps.config.reissueRate };
     const renewRequest = renewRequestOf(
@@ -418,7 +429,8 @@ export class PodController implements Controller {
         notAfter: leaf.notAfter,
         renewAt,
         ...(renewedFor ? { renewedFor } : {}),
-        keyPem,
+        // Kept only where it may be certified again: a key per Secret is memory at 10,000 pods.
+        ...(desired.key.rotationPolicy === "Never" ? { keyPem } : {}),
       });
     return { secret: stored, renewAt, serialHex: leaf.serialHex, notAfter: leaf.notAfter };
   }
@@ -438,10 +450,15 @@ export class PodController implements Controller {
     if (!trustBundleStale(storedPem, ca.trustBundlePem)) return;
     const namespace = current.metadata?.namespace ?? "";
     const name = current.metadata?.name ?? "";
+    // A cached copy has no tls.crt or tls.key: replacing with it would erase them.
+    const whole = holdsCertificate(current)
+      ? current
+      : await this.deps.kube.getSecret(namespace, name);
+    if (!whole || whole.metadata?.resourceVersion !== current.metadata?.resourceVersion) return;
     const refreshed = await this.deps.kube.replaceSecret(namespace, {
-      ...current,
+      ...whole,
       data: {
-        ...current.data,
+        ...whole.data,
         "ca.crt": Buffer.from(ca.trustBundlePem, "utf8").toString("base64"),
       },
     });
@@ -451,6 +468,25 @@ export class PodController implements Controller {
     const id = cacheId(refreshed, ca);
     if (id) this.deps.existing.set(id, existing);
     log.info("Refreshed the trust bundle of a certificate Secret", { secret: name });
+  }
+
+  /**
+   * verified is the verdict on a Secret: remembered for its version (what this replica wrote, or
+   * verified before), else read whole from the API server — the cache holds no tls.crt or
+   * tls.key — and verified by signature. A Secret gone meanwhile is undefined.
+   */
+  private async verified(
+    secret: V1Secret,
+    ca: SigningCa,
+  ): Promise<{ current: V1Secret | undefined; existing: GatheredCertificate | undefined }> {
+    const known = knownExisting(secret, ca, this.deps.existing);
+    if (known) return { current: secret, existing: known };
+    const whole = await this.deps.kube.getSecret(
+      secret.metadata?.namespace ?? "",
+      secret.metadata?.name ?? "",
+    );
+    if (!whole) return { current: undefined, existing: undefined };
+    return { current: whole, existing: gatherExisting(whole, ca, this.deps.existing) };
   }
 
   /** isLivePod tells whether a pod with this UID is in the cache and not finished. */
