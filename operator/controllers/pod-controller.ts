@@ -11,7 +11,7 @@ import type { Config } from "../config";
 import type { Logger } from "../logger";
 import type { EventPort, SecretPort } from "../kube/client";
 import { isConflict } from "../kube/errors";
-import { buildPodSecret } from "../kube/objects";
+import { buildPodSecret, slimSecret } from "../kube/objects";
 import { recordEvent } from "../kube/events";
 import type { ReconcileResult } from "../kube/queue";
 import { annotations, maxPodNameLength, objectKey, splitKey } from "../policy/naming";
@@ -315,7 +315,7 @@ export class PodController implements Controller {
       const stored = await this.issue(pod, winner, spec, desired, target, log);
       if (!stored) return { requeueAfterMs: conflictRetryMs };
       const { secret, renewAt, serialHex, notAfter } = stored;
-      this.written.set(objectKey(namespace, secretName), { secret, at: now.getTime() });
+      this.remember(objectKey(namespace, secretName), secret, now);
       deps.failures.clear(identityKey, key);
       deps.observer?.issued(namespace, decision.reason, pod);
       log.info("Issued certificate", {
@@ -463,7 +463,7 @@ export class PodController implements Controller {
       },
     });
     const key = objectKey(namespace, name);
-    this.written.set(key, { secret: refreshed, at: this.deps.clock.now().getTime() });
+    this.remember(key, refreshed, this.deps.clock.now());
     // The certificate did not change: what was verified of it still holds for the new version.
     const id = cacheId(refreshed, ca);
     if (id) this.deps.existing.set(id, existing);
@@ -521,6 +521,15 @@ export class PodController implements Controller {
     log.warn("Secret name held by another", { secret: secretName, holder: holder.kind });
     this.deps.observer?.failed("SecretConflict");
     recordEvent(this.deps, podSubject(pod), "Warning", "SecretConflict", message);
+  }
+
+  /**
+   * remember keeps what this replica just wrote until the cache has caught up, as the informer
+   * would cache it: during a cold start the echo of a write waits behind every other pod, and
+   * whole Secrets kept that long were tens of megabytes. Its verdict is in the existing cache.
+   */
+  private remember(key: string, secret: V1Secret, now: Date): void {
+    this.written.set(key, { secret: slimSecret(secret), at: now.getTime() });
   }
 
   /** currentSecret is the freshest copy of a managed Secret: the cache, or what we just wrote. */
