@@ -121,12 +121,19 @@ describe("issueLeaf", () => {
     ["ECDSA P-256", { algorithm: "ECDSA", size: 256 }],
     ["Ed25519", { algorithm: "Ed25519" }],
   ])(
-    "issues later %s leaves of one shape from its template with their own serial, validity, key and key id",
+    "issues later %s leaves of one shape from its template with their own serial, validity, key, key id and names",
     async (_, spec) => {
       const [k1, k2] = await Promise.all([generateKey(spec), generateKey(spec)]);
       const first = await issueLeaf(a.ca, request({ publicKeyPem: k1.publicKeyPem }));
       const at = new Date(T0.getTime() + 3_600_000);
-      const later = await issueLeaf(a.ca, request({ publicKeyPem: k2.publicKeyPem, now: at }));
+      const names = {
+        dnsNames: ["web-7f9c4d5b8-x2x9z.payments.shop.svc"],
+        ipAddresses: ["10.1.0.42"],
+      };
+      const later = await issueLeaf(
+        a.ca,
+        request({ publicKeyPem: k2.publicKeyPem, now: at, ...names }),
+      );
       const leafPem = firstPem(later.certChainPem);
       const native = new X509Certificate(leafPem);
       expect(native.verify(createPublicKey(a.boot.intermediate.certPem))).toBe(true);
@@ -142,6 +149,9 @@ describe("issueLeaf", () => {
       const ski = new x509.X509Certificate(der).getExtension(x509.SubjectKeyIdentifierExtension);
       const bits = pkijs.PublicKeyInfo.fromBER(new Uint8Array(spki)).subjectPublicKey.valueBlock;
       expect(ski?.keyId).toBe(createHash("sha1").update(bits.valueHexView).digest("hex"));
+      expect(native.subjectAltName).toBe(
+        "URI:spiffe://cluster.local/ns/shop/sa/payments, DNS:web-7f9c4d5b8-x2x9z.payments.shop.svc, IP Address:10.1.0.42",
+      );
       const result = await verify({
         rootPem: a.boot.root.certPem,
         intermediatesPem: a.boot.intermediate.certPem,

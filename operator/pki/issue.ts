@@ -114,12 +114,15 @@ export async function issueLeaf(ca: SigningCa, req: LeafRequest): Promise<Issued
   const notBefore = wholeSeconds(new Date(now - (req.backdateMs ?? CLOCK_SKEW_MS)));
   const notAfter = wholeSeconds(new Date(Math.min(now + req.durationMs, ca.notAfter.getTime())));
   const rsa = keySpec.algorithm === "RSA";
-  const shape = templateShape(leafKey.spkiDer, rsa, req, notBefore, notAfter);
+  const shape = templateShape(leafKey.spkiDer, rsa, req.usages, notBefore, notAfter);
   const template = shape === undefined ? undefined : templatesOf(ca).get(shape);
   const keyId = template ? fastKeyIdentifier(leafKey.spkiDer) : undefined;
   let der: Uint8Array;
   if (template && keyId) {
-    const fields = { serial, notBefore, notAfter, spkiDer: leafKey.spkiDer, keyId };
+    const fields = {
+      ...{ serial, notBefore, notAfter, spkiDer: leafKey.spkiDer, keyId },
+      subjectAltName: subjectAltNameDer(sans),
+    };
     der = signFromTemplate(template, fields, (tbs) => issuer.signer.signNative(tbs));
   } else {
     const spki = publicKeyInfo(leafKey.spkiDer);
@@ -137,6 +140,7 @@ export async function issueLeaf(ca: SigningCa, req: LeafRequest): Promise<Issued
           ...fixed.head,
           subjectKeyIdentifier(subjectKeyId),
           fixed.authorityKeyId,
+          // Last: a template replaces it for each leaf (leaf-template.ts).
           subjectAltName(sans, true),
         ],
       },
@@ -144,7 +148,10 @@ export async function issueLeaf(ca: SigningCa, req: LeafRequest): Promise<Issued
     );
     der = built.der;
     if (shape !== undefined) {
-      const fields = { serial, notBefore, notAfter, spkiDer: leafKey.spkiDer, keyId: subjectKeyId };
+      const fields = {
+        ...{ serial, notBefore, notAfter, spkiDer: leafKey.spkiDer, keyId: subjectKeyId },
+        subjectAltName: subjectAltNameDer(sans),
+      };
       const made = makeLeafTemplate(built.tbs, built.signatureAlgorithm, fields);
       // A shape whose fields could not be located unambiguously is remembered as such.
       rememberTemplate(ca, shape, made ?? null);
@@ -159,8 +166,8 @@ export async function issueLeaf(ca: SigningCa, req: LeafRequest): Promise<Issued
   };
 }
 
-/** maxTemplatesPerCa bounds the templates kept per CA; pod-specific SAN sets each make one. */
-const maxTemplatesPerCa = 512;
+/** maxTemplatesPerCa bounds the templates kept per CA (one per key type, usages and time form). */
+const maxTemplatesPerCa = 64;
 const templateCache = new WeakMap<SigningCa, Map<string, LeafTemplate | null>>();
 
 function templatesOf(ca: SigningCa): Map<string, LeafTemplate | null> {
@@ -182,29 +189,44 @@ function rememberTemplate(ca: SigningCa, shape: string, template: LeafTemplate |
 }
 
 /**
- * templateShape names everything of a leaf except its per-leaf fields (see leaf-template.ts):
- * two leaves of one shape have TBSCertificates of the same bytes outside those fields. The
- * issuer is the per-CA cache the shape is looked up in.
+ * templateShape names everything of a leaf but its per-leaf fields (see leaf-template.ts): two
+ * leaves of one shape have the same TBSCertificate bytes outside those fields. The issuer is the
+ * per-CA cache the shape is looked up in.
  */
 function templateShape(
   spkiDer: Uint8Array,
   rsa: boolean,
-  req: LeafRequest,
+  usages: readonly Usage[],
   notBefore: Date,
   notAfter: Date,
 ): string | undefined {
   const key = spkiShape(spkiDer);
   if (key === undefined) return undefined;
-  const purposes = [...new Set(req.usages.flatMap((u) => extKeyUsageOids[u] ?? []))].sort();
-  return JSON.stringify([
-    key,
-    rsa,
-    purposes,
-    req.spiffeId,
-    req.dnsNames,
-    req.ipAddresses,
-    timeShape(notBefore, notAfter),
-  ]);
+  const purposes = [...new Set(usages.flatMap((u) => extKeyUsageOids[u] ?? []))].sort();
+  return `${key}|${rsa}|${purposes.join(",")}|${timeShape(notBefore, notAfter)}`;
+}
+
+/** sanCache keeps the DER of recent SAN sets: pods of one workload often share theirs. */
+const sanCache = new Map<string, Uint8Array>();
+const maxSanCache = 256;
+
+/** subjectAltNameDer is the DER of the critical subjectAltName extension, encoded by pkijs. */
+function subjectAltNameDer(sans: readonly SanEntry[]): Uint8Array {
+  const key = JSON.stringify(
+    sans.map((e) =>
+      e.type === "ip" ? [e.type, Buffer.from(e.value).toString("hex")] : [e.type, e.value],
+    ),
+  );
+  let der = sanCache.get(key);
+  if (der === undefined) {
+    der = new Uint8Array(subjectAltName(sans, true).toSchema().toBER(false));
+    if (sanCache.size >= maxSanCache) {
+      const oldest = sanCache.keys().next().value;
+      if (oldest !== undefined) sanCache.delete(oldest);
+    }
+    sanCache.set(key, der);
+  }
+  return der;
 }
 
 type FixedExtensions = { head: pkijs.Extension[]; authorityKeyId: pkijs.Extension };
