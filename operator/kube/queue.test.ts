@@ -38,6 +38,22 @@ describe("KeyedQueue", () => {
     expect(processedWhenTimerRan).toBeLessThan(1000);
   });
 
+  it("processes thousands of keys in the order they were added, keys added meanwhile last", async () => {
+    const clock = new FakeClock();
+    const seen: string[] = [];
+    const q = new KeyedQueue({ name: "t", concurrency: 1, clock }, async (k) => {
+      seen.push(k);
+      if (k === "k1500") q.add("late");
+    });
+    const keys = Array.from({ length: 3000 }, (_, i) => `k${i}`);
+    keys.forEach((k) => q.add(k));
+    expect(q.stats().depth).toBe(3000);
+    q.start();
+    await q.idle();
+    expect(seen).toEqual([...keys, "late"]);
+    expect(q.stats().depth).toBe(0);
+  });
+
   it("never runs one key twice at the same time, and re-runs it once when added during processing", async () => {
     const clock = new FakeClock();
     const gate = deferred();
