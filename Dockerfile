@@ -31,4 +31,8 @@ COPY --from=build /src/dist/operator ./dist/operator
 USER 65532:65532
 # webhook, metrics, health
 EXPOSE 9443 8080 8081
-ENTRYPOINT ["node", "dist/operator/main.js"]
+# A 2 MB young generation (V8's default is 16 MB): the operator parses a stream of watch events
+# and API responses into short-lived objects, and a large nursery only let the heap grow; at
+# 10,000 pods this took the peak RSS from about 330 MB to 250 MB for a few more scavenges.
+# make bench runs the operator with exactly these node flags.
+ENTRYPOINT ["node", "--max-semi-space-size=2", "dist/operator/main.js"]
