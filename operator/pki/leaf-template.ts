@@ -42,7 +42,7 @@ export interface TemplateFields {
 }
 
 /** derTime encodes a whole-second date as RFC 5280 does: UTCTime until 2049, then GeneralizedTime. */
-export function derTime(date: Date): Uint8Array {
+function derTime(date: Date): Uint8Array {
   const iso = date.toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
   const digits = iso.slice(0, 19).replace(/[-T:]/g, "");
   const text = date.getUTCFullYear() < 2050 ? `${digits.slice(2)}Z` : `${digits}Z`;
