@@ -4,6 +4,7 @@
  * Private keys travel as PKCS#8 PEM and public keys as SPKI PEM.
  */
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from "node:crypto";
+import { encodeKeyPair, framesCurve } from "./key-encoding";
 import {
   InvalidKeySpecError,
   PemMalformedError,
@@ -86,28 +87,45 @@ const maxRecentKeys = 256;
 export async function generateKey(spec: KeySpec): Promise<GeneratedKey> {
   const normalized = normalizeKeySpec(spec);
   const { algorithm, size } = normalized;
-  // Encoding runs on the thread pool too: PKCS#8 encoding on the event loop cost more than the
-  // key generation itself.
+  // Where the frames of key-encoding.ts do not apply (RSA), OpenSSL encodes on the thread pool:
+  // its PKCS#8 encoding on the event loop cost more than the key generation itself.
   const encoding = {
     publicKeyEncoding: { type: "spki", format: "pem" },
     privateKeyEncoding: { type: "pkcs8", format: "pem" },
   } as const;
+  const curve = algorithm === "ECDSA" ? (curveNames[size ?? 256] ?? "P-256") : algorithm;
   return new Promise((resolve, reject) => {
+    const remember = (publicKeyPem: string, spkiDer: Uint8Array) => {
+      if (recentKeys.size >= maxRecentKeys) {
+        const oldest = recentKeys.keys().next().value;
+        if (oldest !== undefined) recentKeys.delete(oldest);
+      }
+      recentKeys.set(publicKeyPem, { spkiDer, spec: normalized });
+    };
+    if (algorithm !== "RSA" && framesCurve(curve)) {
+      // Bare key objects from the thread pool, encoded here (key-encoding.ts).
+      const framed = (err: Error | null, publicKey: KeyObject, privateKey: KeyObject): void => {
+        if (err) return reject(err);
+        const { privateKeyPem, publicKeyPem, spkiDer } = encodeKeyPair(
+          curve,
+          privateKey,
+          publicKey,
+        );
+        remember(publicKeyPem, spkiDer);
+        resolve({ privateKeyPem, publicKeyPem });
+      };
+      if (algorithm === "ECDSA") generateKeyPair("ec", { namedCurve: curve }, framed);
+      else generateKeyPair("ed25519", {}, framed);
+      return;
+    }
     const done = (err: Error | null, publicKeyPem: string, privateKeyPem: string): void => {
       if (err) return reject(err);
       const body = spkiBlock.exec(publicKeyPem)?.[1];
-      if (body !== undefined) {
-        if (recentKeys.size >= maxRecentKeys) {
-          const oldest = recentKeys.keys().next().value;
-          if (oldest !== undefined) recentKeys.delete(oldest);
-        }
-        const spkiDer = new Uint8Array(Buffer.from(body, "base64"));
-        recentKeys.set(publicKeyPem, { spkiDer, spec: normalized });
-      }
+      if (body !== undefined) remember(publicKeyPem, new Uint8Array(Buffer.from(body, "base64")));
       resolve({ privateKeyPem, publicKeyPem });
     };
     if (algorithm === "ECDSA") {
-      generateKeyPair("ec", { namedCurve: curveNames[size ?? 256] ?? "P-256", ...encoding }, done);
+      generateKeyPair("ec", { namedCurve: curve, ...encoding }, done);
     } else if (algorithm === "RSA") {
       generateKeyPair("rsa", { modulusLength: size ?? MIN_RSA_BITS, ...encoding }, done);
     } else {
