@@ -68,8 +68,9 @@ flags:
                            where latency saturates (default 200,400; "none" for none)
   --step-seconds S         seconds of each rate step (default 5)
   --cold-pods M            cold-start phase: pods created before the operator starts (default 10000)
-  --curve N,N,...          instead of the phases above: cold starts of N pods each, every one on a
-                           fresh control plane, and the scaling table (e.g. 1000,5000,10000,20000)
+  --curve N,N,...          instead of the phases above and the PKI benchmark: cold starts of N pods
+                           each, every one on a fresh control plane, and the scaling table
+                           (e.g. 1000,5000,10000,20000)
   --seconds S              PKI benchmark: seconds per case (default 5)
   --json PATH              results file (default bench-results/bench-<timestamp>.json)
   --concurrency N          the operator's --concurrency (default: the operator's own default)

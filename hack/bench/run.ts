@@ -165,7 +165,7 @@ async function run(opts: BenchOptions): Promise<BenchResult> {
     goals: [],
     notes: [],
   };
-  if (!opts.skipPki) {
+  if (!opts.skipPki && !opts.curve) {
     say(`pki: P-256 issuance vs raw node:crypto, ${opts.seconds} s per case`);
     result.pki = await runPkiBench({
       seconds: opts.seconds,
