@@ -4,7 +4,8 @@ import type { MeshIdentity, MeshIdentityStatus } from "../../api/v1alpha1/types"
 import { type SigningCa } from "../pki";
 import type { ConfigMapPort, EventPort, SecretPort, StatusPort } from "../kube/client";
 import { ApiError } from "../kube/errors";
-import { buildTrustBundle } from "../kube/objects";
+import { buildTrustBundle, slimSecret } from "../kube/objects";
+import type { Source } from "../kube/manager";
 import { FakeClock } from "../testing/fake-clock";
 import { MemoryCache } from "../testing/memory-cache";
 import { annotations, trustBundleKey, trustBundleLabel } from "../policy/naming";
@@ -306,6 +307,47 @@ describe("IdentityController.reconcile recount pacing", () => {
     identities.put({ ...mi, metadata: { ...mi.metadata, generation: 2 } });
     await controller.reconcile("shop/payments");
     expect(listed()).toBe(3);
+  });
+});
+
+describe("IdentityController.reconcile after a restart", () => {
+  /** slimView shows the Secrets as the informer caches them: without tls.crt or tls.key. */
+  const slimView = (whole: MemoryCache<V1Secret>): Source<V1Secret> => ({
+    get: (key) => {
+      const s = whole.get(key);
+      return s && slimSecret(s);
+    },
+    list: (ns) => whole.list(ns).map(slimSecret),
+    byIndex: (name, value) => whole.byIndex(name, value).map(slimSecret),
+    on: (handler) => whole.on(handler),
+  });
+
+  it("holds its status while its Secrets await their first verification, at most a minute", async () => {
+    const env = setup();
+    await env.issueAll();
+    await env.controller.reconcile("shop/payments");
+    const writes = env.kube.writes.length;
+    // A new process: nothing verified yet, and the cache holds no certificate.
+    const restarted = new IdentityController({
+      ...{ pods: env.pods, identities: env.identities, bundles: env.bundles, kube: env.kube },
+      secrets: slimView(env.secrets),
+      clock: env.clock,
+      logger: createLogger("error"),
+      existing: new ExistingCache(),
+      failures: new FailureLog(),
+      tally: new IssuanceTally(),
+      ca: () => env.state.ca,
+      config,
+    });
+    const held = await restarted.reconcile("shop/payments");
+    expect(held.requeueAfterMs).toBe(2_000);
+    expect(env.kube.writes).toHaveLength(writes);
+    expect(ready(env.identities.get("shop/payments"))?.reason).toBe("Issued");
+
+    await env.clock.advance(60_000);
+    await restarted.reconcile("shop/payments");
+    expect(env.kube.writes.slice(writes)).toEqual(["status shop/payments"]);
+    expect(ready(env.identities.get("shop/payments"))?.reason).toBe("Pending");
   });
 });
 

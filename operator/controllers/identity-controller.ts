@@ -98,6 +98,10 @@ const recountMs = 1_000;
 const recountBusyFactor = 20;
 const maxRecountGapMs = 30_000;
 
+/** maxDeferMs bounds how long unverified Secrets hold a status write back; deferRetryMs paces it. */
+const maxDeferMs = 60_000;
+const deferRetryMs = 2_000;
+
 /** recountChunk is how many pods a recount walks between two turns of the event loop. */
 const recountChunk = 500;
 
@@ -108,6 +112,8 @@ export class IdentityController implements Controller {
   private readonly lastWrite = new Map<string, number>();
   /** The last recount of each MeshIdentity: when, how long it took, of which generation. */
   private readonly recounts = new Map<string, { at: number; tookMs: number; generation: number }>();
+  /** When each MeshIdentity's status write was first held back for unverified Secrets. */
+  private readonly deferredSince = new Map<string, number>();
 
   constructor(private readonly deps: IdentityControllerDeps) {}
 
@@ -158,6 +164,7 @@ export class IdentityController implements Controller {
       deps.observer?.earliestExpiryChanged(namespace, name, undefined);
       this.lastWrite.delete(key);
       this.recounts.delete(key);
+      this.deferredSince.delete(key);
       return {};
     }
     const log = deps.logger.child({ controller: "meshidentity", namespace, name });
@@ -170,10 +177,12 @@ export class IdentityController implements Controller {
       if (wait > 0) return { requeueAfterMs: wait }; // a spec change (generation) never waits
     }
     const ca = deps.ca();
-    const { input, earliestExpiry, tookMs } = await this.gather(identity, ca, now);
+    const { input, earliestExpiry, tookMs, unverified } = await this.gather(identity, ca, now);
     this.recounts.set(key, { at: now.getTime(), tookMs, generation });
     deps.observer?.earliestExpiryChanged(namespace, name, earliestExpiry);
     const status = computeStatus(input);
+    const deferMs = this.deferral(key, unverified, now);
+    if (deferMs > 0 && !statusEqual(identity.status, status)) return { requeueAfterMs: deferMs };
 
     if (!statusEqual(identity.status, status)) {
       const wait = this.throttle(key, now);
@@ -212,6 +221,22 @@ export class IdentityController implements Controller {
     return input.nextRenewal ? { requeueAfterMs: requeueDelay(input.nextRenewal, now) } : {};
   }
 
+  /**
+   * deferral is how long to hold a status write back while Secrets of the MeshIdentity await
+   * their first verification (after a restart the cache holds no certificate: each is read and
+   * verified by its pod's reconcile): counted as pending, they would flap Ready to False and
+   * back. Held back at most maxDeferMs, so a Secret that cannot be read does not freeze status.
+   */
+  private deferral(key: string, unverified: number, now: Date): number {
+    if (unverified === 0) {
+      this.deferredSince.delete(key);
+      return 0;
+    }
+    const since = this.deferredSince.get(key) ?? now.getTime();
+    this.deferredSince.set(key, since);
+    return since + maxDeferMs > now.getTime() ? deferRetryMs : 0;
+  }
+
   private throttle(key: string, now: Date): number {
     const last = this.lastWrite.get(key);
     const min = this.deps.minStatusIntervalMs ?? 1_000;
@@ -227,7 +252,7 @@ export class IdentityController implements Controller {
     identity: MeshIdentity,
     ca: CaStatus,
     now: Date,
-  ): Promise<{ input: StatusInput; earliestExpiry?: Date; tookMs: number }> {
+  ): Promise<{ input: StatusInput; earliestExpiry?: Date; tookMs: number; unverified: number }> {
     const { deps } = this;
     const namespace = identity.metadata.namespace ?? "";
     const key = objectKey(namespace, identity.metadata.name ?? "");
@@ -257,6 +282,7 @@ export class IdentityController implements Controller {
       extraSuffixes: deps.config.allowedDnsSuffixes,
     };
     let pending = 0;
+    let unverified = 0;
     let earliestExpiry: Date | undefined;
     let tookMs = 0;
     let chunkStart = deps.clock.now().getTime();
@@ -304,6 +330,7 @@ export class IdentityController implements Controller {
       const existing = knownExisting(secret, ca.ca, deps.existing);
       if (!existing) {
         pending++;
+        unverified++;
         continue;
       }
       const desired = { ...want.desired, ipAddresses: canonicalIps(want.desired.ipAddresses) };
@@ -325,7 +352,7 @@ export class IdentityController implements Controller {
     const failure = pending > 0 ? deps.failures.latest(key) : undefined;
     if (failure) input.failure = failure;
     tookMs += deps.clock.now().getTime() - chunkStart;
-    return earliestExpiry ? { input, earliestExpiry, tookMs } : { input, tookMs };
+    return { input, ...(earliestExpiry ? { earliestExpiry } : {}), tookMs, unverified };
   }
 
   /**
