@@ -11,6 +11,7 @@ import type { V1Secret } from "@kubernetes/client-node";
 import type { ExistingCertificate } from "../policy/issuance";
 import { podOwnerUid } from "../policy/binding";
 import { annotations } from "../policy/naming";
+import { isSlim } from "../kube/objects";
 import { canonicalIp, CLOCK_SKEW_MS, type SigningCa, verifyStoredCertificate } from "../pki";
 
 /**
@@ -67,6 +68,10 @@ export function gatherExisting(
   const id = cacheId(secret, ca);
   const hit = id ? cache.get(id) : undefined;
   if (hit) return hit;
+  // A cached copy lacks tls.crt whatever the Secret holds: judging it would call every Secret
+  // unreadable. Callers holding one use knownExisting, or read the Secret whole.
+  if (isSlim(secret))
+    throw new TypeError("gatherExisting needs the whole Secret, not a cached copy");
   const ann = secret.metadata?.annotations ?? {};
   const crt = decode(secret.data, "tls.crt");
   const key = decode(secret.data, "tls.key");
@@ -112,16 +117,9 @@ export function gatherExisting(
 }
 
 /**
- * holdsCertificate tells whether this copy of a Secret carries tls.crt: the informer's copies
- * do not (kube/objects.ts slimSecret), what was read or written directly does.
- */
-export function holdsCertificate(secret: V1Secret): boolean {
-  return secret.data?.["tls.crt"] !== undefined;
-}
-
-/**
- * knownExisting is the remembered verdict on this version of a Secret, or, for a copy that still
- * carries its data, the verdict gathered now; undefined when only the whole Secret can tell.
+ * knownExisting is the remembered verdict on this version of a Secret, or, for a whole Secret
+ * (read or written directly), the verdict gathered now; undefined for a cached copy without a
+ * verdict: only the whole Secret can tell.
  */
 export function knownExisting(
   secret: V1Secret,
@@ -131,7 +129,7 @@ export function knownExisting(
   const id = cacheId(secret, ca);
   const hit = id ? cache.get(id) : undefined;
   if (hit) return hit;
-  return holdsCertificate(secret) ? gatherExisting(secret, ca, cache) : undefined;
+  return isSlim(secret) ? undefined : gatherExisting(secret, ca, cache);
 }
 
 /** canonicalIps puts IP addresses in the text form certificates are compared in. */

@@ -11,7 +11,7 @@ import type { Config } from "../config";
 import type { Logger } from "../logger";
 import type { EventPort, SecretPort } from "../kube/client";
 import { isConflict } from "../kube/errors";
-import { buildPodSecret, slimSecret } from "../kube/objects";
+import { buildPodSecret, isSlim, slimSecret } from "../kube/objects";
 import { recordEvent } from "../kube/events";
 import type { ReconcileResult } from "../kube/queue";
 import { annotations, maxPodNameLength, objectKey, splitKey } from "../policy/naming";
@@ -44,7 +44,6 @@ import {
   cacheId,
   canonicalIps,
   gatherExisting,
-  holdsCertificate,
   knownExisting,
   type ExistingCache,
   type GatheredCertificate,
@@ -451,9 +450,7 @@ export class PodController implements Controller {
     const namespace = current.metadata?.namespace ?? "";
     const name = current.metadata?.name ?? "";
     // A cached copy has no tls.crt or tls.key: replacing with it would erase them.
-    const whole = holdsCertificate(current)
-      ? current
-      : await this.deps.kube.getSecret(namespace, name);
+    const whole = isSlim(current) ? await this.deps.kube.getSecret(namespace, name) : current;
     if (!whole || whole.metadata?.resourceVersion !== current.metadata?.resourceVersion) return;
     const refreshed = await this.deps.kube.replaceSecret(namespace, {
       ...whole,

@@ -223,7 +223,19 @@ export function slimSecret(secret: V1Secret): V1Secret {
   const slim = withoutManagedFields(secret);
   const bundle = secret.data?.["ca.crt"];
   const { data: _drop, ...rest } = slim;
-  return { ...rest, ...(bundle !== undefined ? { data: { "ca.crt": intern(bundle) } } : {}) };
+  const out = { ...rest, ...(bundle !== undefined ? { data: { "ca.crt": intern(bundle) } } : {}) };
+  slimmed.add(out);
+  return out;
+}
+
+const slimmed = new WeakSet<V1Secret>();
+
+/**
+ * isSlim tells a copy made by slimSecret from a whole Secret: only a whole one may be judged by
+ * its data (a slim copy lacks tls.crt whatever the Secret holds).
+ */
+export function isSlim(secret: V1Secret): boolean {
+  return slimmed.has(secret);
 }
 
 /**
