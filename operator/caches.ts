@@ -1,14 +1,14 @@
 /**
  * The informers every controller reads, created once through the manager: pods (slimmed to what
- * the operator reads, indexed by UID), the Secrets meshid manages (indexed by the pod they are
- * bound to), MeshIdentities, and the trust-bundle ConfigMaps (selected by name).
+ * the operator reads, indexed by UID), the Secrets meshid manages (without tls.crt and tls.key,
+ * indexed by the pod they are bound to), MeshIdentities, and the trust-bundle ConfigMaps (selected by name).
  */
 import type { KubeConfig, V1ConfigMap, V1Pod, V1Secret } from "@kubernetes/client-node";
 import type { MeshIdentity } from "../api/v1alpha1/types";
 import { GROUP, PLURAL, VERSION } from "../api/v1alpha1/names";
 import type { Informer } from "./kube/informer";
 import type { ControllerManager } from "./kube/manager";
-import { slimPod, withoutManagedFields } from "./kube/objects";
+import { slimPod, slimSecret, withoutManagedFields } from "./kube/objects";
 import {
   customResourceSource,
   namedConfigMapSource,
@@ -38,7 +38,7 @@ export function registerCaches(manager: ControllerManager, kc: KubeConfig): Cach
     }),
     secrets: manager.informer("secrets", {
       source: secretSource(kc, `${labels.managed}=${managedValue}`),
-      transform: withoutManagedFields,
+      transform: slimSecret,
       indexes: [secretsByPod],
     }),
     identities: manager.informer(`${PLURAL}.${GROUP}`, {

@@ -84,3 +84,13 @@ describe("Metrics.rotationTransition", () => {
     ]);
   });
 });
+
+describe("Metrics event-loop delay", () => {
+  it("exports the median, the 99th percentile and the longest delay since the process started", async () => {
+    const { metrics } = setup();
+    const gauge = metrics.registry.getSingleMetric("meshid_event_loop_delay_seconds")!;
+    const values = (await gauge.get()).values;
+    expect(values.map((v) => v.labels.quantile)).toEqual(["0.5", "0.99", "1"]);
+    for (const v of values) expect(Number.isFinite(v.value)).toBe(true);
+  });
+});

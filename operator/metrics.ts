@@ -4,6 +4,7 @@
  */
 import { closeServer, listenOn } from "./serve";
 import * as http from "node:http";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { V1Pod } from "@kubernetes/client-node";
 import type { IssueReason } from "./policy/issuance";
@@ -24,6 +25,9 @@ export interface MetricsSources {
   /** pacedWaiting counts pods waiting for their slot of a paced re-issue, by reason. */
   pacedWaiting?: () => Record<string, number>;
 }
+
+/** eventLoopResolutionMs is how often the event-loop delay monitor samples. */
+const eventLoopResolutionMs = 10;
 
 /** Metrics owns the registry and implements the observers the controllers call. */
 export class Metrics implements IssuanceObserver, IdentityObserver {
@@ -121,6 +125,21 @@ export class Metrics implements IssuanceObserver, IdentityObserver {
       registers,
       collect() {
         for (const [queue, s] of Object.entries(sources.queues())) this.set({ queue }, s.retries);
+      },
+    });
+    // prom-client's meshid_process_nodejs_eventloop_lag_* restart at every scrape; this one
+    // covers the whole life of the process, so a stall between two scrapes stays visible.
+    const loop = monitorEventLoopDelay({ resolution: eventLoopResolutionMs });
+    loop.enable();
+    new Gauge({
+      name: "meshid_event_loop_delay_seconds",
+      help: `Event-loop delay since the process started (perf_hooks, sampled every ${eventLoopResolutionMs} ms; values include that interval), by quantile (0.5, 0.99, 1 = the longest)`,
+      labelNames: ["quantile"],
+      registers,
+      collect() {
+        this.set({ quantile: "0.5" }, loop.percentile(50) / 1e9);
+        this.set({ quantile: "0.99" }, loop.percentile(99) / 1e9);
+        this.set({ quantile: "1" }, loop.max / 1e9);
       },
     });
     new Gauge({

@@ -10,7 +10,7 @@ import { BenchOperator, type LogSummary } from "./operator-process";
 import { createBulk, type CreatedPod } from "./pods";
 import { cpuSecondsOf, RssSampler, type RssSample } from "./proc";
 import { requestCounts, sumOf, type Sample } from "./prom";
-import { QueueSampler, type QueueSample } from "./queue-sampler";
+import { HealthProbe, QueueSampler, type QueueSample } from "./queue-sampler";
 import { SecretWatch } from "./secret-watch";
 import { validateSecrets, type Validation } from "./validate";
 import { errorText, every, mb, percentile, say, sleep, windows, type Window } from "./util";
@@ -64,6 +64,16 @@ export interface ColdStartResult {
   scrapeError?: string;
   /** queue is the operator's work-queue depth and issued count, scraped every 5 s. */
   queue: QueueSample[];
+  /**
+   * eventLoop is meshid_event_loop_delay_seconds read when the last Secret appeared: the delay
+   * over the whole process life up to then (spawn, list, cold start), in seconds.
+   */
+  eventLoop?: { p50: number; p99: number; max: number };
+  /** probes counts the /healthz (every 1 s) and /metrics (every 5 s) requests after ready. */
+  probes: {
+    healthz: { tried: number; answered: number };
+    metrics: { tried: number; answered: number };
+  };
   operatorLog: LogSummary;
 }
 
@@ -136,6 +146,7 @@ export async function runColdStart(
     let readyAfter = NaN;
     const ready = op.waitReady(300_000).then(() => (readyAfter = since(performance.now())));
     const queue = new QueueSampler(op, since, () => readyAfter >= 0).begin();
+    const health = new HealthProbe(op, () => readyAfter >= 0).begin();
     let last = 0;
     stopProgress = every(5000, () => {
       const n = watch.seen.size;
@@ -150,8 +161,18 @@ export async function runColdStart(
     } finally {
       stopProgress();
       queue.end();
+      health.end();
     }
     const doneAt = performance.now();
+    const atCompletion = await op.scrape().catch(() => [] as Sample[]);
+    const loopQ = (q: string) =>
+      atCompletion.find(
+        (m) => m.name === "meshid_event_loop_delay_seconds" && m.labels.quantile === q,
+      )?.value;
+    const [p50, p99, max] = ["0.5", "0.99", "1"].map(loopQ);
+    const eventLoop =
+      p50 !== undefined && p99 !== undefined && max !== undefined ? { p50, p99, max } : undefined;
+    const scrapes = queue.samples;
     const cpuAfter = cpuSecondsOf({ ...pids, "meshid-operator": op.pid });
     const rssAtCompletion = rss.sample()?.rss;
     const times = [...watch.seen.values()].map(since);
@@ -220,7 +241,15 @@ export async function runColdStart(
             ...(created ? { createdAfter: (created - spawnedAt) / 1000 } : {}),
           };
         }),
-      queue: queue.samples,
+      queue: scrapes,
+      ...(eventLoop ? { eventLoop } : {}),
+      probes: {
+        healthz: { tried: health.tried, answered: health.answered },
+        metrics: {
+          tried: scrapes.length,
+          answered: scrapes.filter((q) => !q.unanswered).length,
+        },
+      },
       memory: {
         peakRss: rss.peakRss,
         hwm: rss.lastHwm,

@@ -11,6 +11,19 @@ import { repoRoot } from "../controlplane/testbin";
 import { parseMetrics, type Sample } from "./prom";
 import { freePort, sleep } from "./util";
 
+/**
+ * imageNodeFlags are the node options of the image's ENTRYPOINT (`["node", ...flags, "x.js"]`),
+ * so the compiled operator runs here exactly as it is shipped.
+ */
+export function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(join(repoRoot, "Dockerfile"), "utf8");
+  const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
+  if (!entry) throw new Error("Dockerfile: no ENTRYPOINT in exec form");
+  const argv = JSON.parse(entry) as string[];
+  if (argv[0] !== "node") throw new Error(`Dockerfile: ENTRYPOINT runs ${argv[0]}, not node`);
+  return argv.slice(1).filter((a) => a.startsWith("-"));
+}
+
 /** operatorNamespace holds the operator's CA Secrets; the first operator bootstraps the CA. */
 export const operatorNamespace = "meshid-bench-system";
 
@@ -58,7 +71,7 @@ export class BenchOperator {
       args: [
         ...profiling,
         ...(opts.operatorJs
-          ? [resolve(opts.operatorJs)]
+          ? [...imageNodeFlags(), resolve(opts.operatorJs)]
           : ["--import", "tsx", join(repoRoot, "operator", "main.ts")]),
         `--kubeconfig=${opts.kubeconfig}`,
         `--namespace=${operatorNamespace}`,
@@ -72,6 +85,8 @@ export class BenchOperator {
       ],
       logFile: opts.logFile,
       ownerPid: process.pid,
+      // As the image runs it (Dockerfile: ENV NODE_ENV=production).
+      ...(opts.operatorJs ? { env: { NODE_ENV: "production" } } : {}),
     });
     return new BenchOperator(proc, metricsPort, healthPort, opts.logFile);
   }
@@ -95,6 +110,11 @@ export class BenchOperator {
       await sleep(100);
     }
     throw new Error(`operator not ready after ${timeoutMs / 1000} s:\n${this.logTail()}`);
+  }
+
+  /** healthy asks /healthz once, as kubelet's liveness probe would (1 s timeout by default). */
+  async healthy(timeoutMs = 1000): Promise<boolean> {
+    return (await this.get(this.healthPort, "/healthz", timeoutMs)).status === 200;
   }
 
   /** scrape reads /metrics, trying up to `attempts` times (a busy operator may time out). */
@@ -145,9 +165,13 @@ export class BenchOperator {
     }
   }
 
-  private get(port: number, path: string): Promise<{ status: number; body: string }> {
+  private get(
+    port: number,
+    path: string,
+    timeoutMs = 10_000,
+  ): Promise<{ status: number; body: string }> {
     return new Promise((resolve) => {
-      const req = http.get({ host: "127.0.0.1", port, path, timeout: 10_000 }, (res) => {
+      const req = http.get({ host: "127.0.0.1", port, path, timeout: timeoutMs }, (res) => {
         let body = "";
         res.on("data", (c: Buffer) => (body += c.toString()));
         res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));

@@ -36,7 +36,7 @@ export interface PkiBenchOptions {
 
 /** PkiBenchRow is one measured case. */
 export interface PkiBenchRow {
-  path: "meshid" | "node-raw" | "node-raw-sync";
+  path: "meshid" | "meshid-pod-names" | "node-raw" | "node-raw-sync";
   description: string;
   concurrency: number;
   leaves: number;
@@ -82,12 +82,19 @@ async function measure(
   return { leaves, seconds: (performance.now() - start) / 1000 };
 }
 
-async function meshidLeaf(ca: SigningCa): Promise<string> {
+let leafCount = 0;
+
+/**
+ * meshidLeaf issues as the pod reconcile does, with one DNS name for the whole workload, or with
+ * one per pod (`podNames`, as a MeshIdentity naming $(POD_NAME) has): then the subjectAltName is
+ * encoded for each leaf.
+ */
+async function meshidLeaf(ca: SigningCa, podNames = false): Promise<string> {
   const key = await generateKey({ algorithm: "ECDSA", size: 256 });
   const leaf = await issueLeaf(ca, {
     publicKeyPem: key.publicKeyPem,
     spiffeId,
-    dnsNames: ["bench.bench.svc"],
+    dnsNames: [podNames ? `bench-${leafCount++}.bench.bench.svc` : "bench.bench.svc"],
     ipAddresses: [],
     usages: ["server auth", "client auth"],
     durationMs: 24 * 60 * 60 * 1000,
@@ -156,9 +163,18 @@ export async function runPkiBench(opts: PkiBenchOptions): Promise<PkiBenchResult
       async () => void (await meshidLeaf(ca)),
     );
   }
+  const podNamesAt = opts.concurrency.includes(4) ? 4 : (opts.concurrency[0] ?? 1);
+  await run(
+    {
+      path: "meshid-pod-names",
+      description: "the same, a DNS name per pod ($(POD_NAME))",
+      concurrency: podNamesAt,
+    },
+    async () => void (await meshidLeaf(ca, true)),
+  );
   for (const row of rows) {
     const raw = rows.find((r) => r.path === "node-raw" && r.concurrency === row.concurrency);
-    if (row.path === "meshid" && raw) row.ratio = row.perSecond / raw.perSecond;
+    if (row.path.startsWith("meshid") && raw) row.ratio = row.perSecond / raw.perSecond;
   }
   const bestOf = (path: PkiBenchRow["path"]) =>
     Math.max(0, ...rows.filter((r) => r.path === path).map((r) => r.perSecond));

@@ -98,7 +98,7 @@ function add(m: Map<string, number>, k: string, v: number): void {
 }
 
 const runtimeAreas = new Set(["node internals", "(native)"]);
-const ownAreas = /^(operator|api|hack)\b/;
+const ownAreas = /^(dist\/)?(operator|api|hack)\b/;
 
 /** summarizeCpuProfile aggregates self time: each sample is charged the time until the next. */
 export function summarizeCpuProfile(profile: CpuProfile, top = 20): ProfileSummary {

@@ -14,10 +14,42 @@ export interface QueueSample {
   issued: number;
   /** lagMax is meshid_process_nodejs_eventloop_lag_max_seconds (reset at every scrape). */
   lagMax: number;
+  /** lagP99 is meshid_process_nodejs_eventloop_lag_p99_seconds (reset at every scrape). */
+  lagP99: number;
   /** scrapeSeconds is how long /metrics took to answer (or to time out). */
   scrapeSeconds: number;
   /** unanswered is set when /metrics did not answer within 10 s. */
   unanswered?: boolean;
+}
+
+/** HealthProbe asks /healthz every second while the operator serves, as a liveness probe would. */
+export class HealthProbe {
+  tried = 0;
+  answered = 0;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly op: BenchOperator,
+    private readonly serving: () => boolean,
+  ) {}
+
+  /** begin probes every `ms` with a 1 s timeout. */
+  begin(ms = 1000): this {
+    this.timer = setInterval(() => {
+      if (!this.serving()) return;
+      this.tried++;
+      void this.op.healthy(1000).then((ok) => {
+        if (ok) this.answered++;
+      });
+    }, ms);
+    return this;
+  }
+
+  /** end stops probing. */
+  end(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
 }
 
 /** QueueSampler collects QueueSamples until stopped. */
@@ -68,6 +100,7 @@ export class QueueSampler {
           meshidentities: sumOf(m, "meshid_queue_depth", { queue: "meshidentities" }),
           issued: sumOf(m, "meshid_certificates_issued_total"),
           lagMax: sumOf(m, "meshid_process_nodejs_eventloop_lag_max_seconds"),
+          lagP99: sumOf(m, "meshid_process_nodejs_eventloop_lag_p99_seconds"),
           scrapeSeconds: (performance.now() - asked) / 1000,
         });
       })
@@ -79,6 +112,7 @@ export class QueueSampler {
           meshidentities: NaN,
           issued: NaN,
           lagMax: NaN,
+          lagP99: NaN,
           scrapeSeconds: (performance.now() - asked) / 1000,
           unanswered: true,
         });

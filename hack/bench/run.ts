@@ -13,6 +13,7 @@ import { runColdStart } from "./cold-start";
 import { cleanLatencyPhase, runLatencyPhase } from "./latency";
 import { BenchOperator, operatorNamespace } from "./operator-process";
 import {
+  defaultOperatorJs,
   helpText,
   OptionsError,
   parseOptions,
@@ -21,7 +22,16 @@ import {
 } from "./options";
 import { runPkiBench } from "./pki-bench";
 import { summarizeProfileFile } from "./profile-summary";
-import { formatDetails, formatGoals, judgeGoals, type BenchResult } from "./report";
+import {
+  formatCurve,
+  formatDetails,
+  formatGoals,
+  judgeGoals,
+  type BenchResult,
+  type CurvePoint,
+} from "./report";
+import { readMemory } from "./proc";
+import { join as joinPath } from "node:path";
 import { repoRoot } from "../controlplane/testbin";
 import { errorText, say } from "./util";
 
@@ -64,8 +74,82 @@ function findProfile(dir: string, ext: string): string | undefined {
   return f ? join(dir, f) : undefined;
 }
 
+/** buildOperator compiles the operator as the image build does (`npm run build`). */
+function buildOperator(): void {
+  say("build: npm run build (the operator runs compiled, as the image runs it)");
+  execFileSync("npm", ["run", "--silent", "build"], { stdio: ["ignore", "inherit", "inherit"] });
+}
+
+/** startCluster starts a fresh control plane with the operator's namespace. */
+async function startCluster(): Promise<BenchCluster> {
+  clusterDir = BenchCluster.makeTempDir();
+  say(`control plane: starting in ${clusterDir}`);
+  cluster = await BenchCluster.start(clusterDir, (m) => say(`control plane: ${m}`));
+  await cluster.createNamespace(operatorNamespace);
+  return cluster;
+}
+
+/**
+ * runCurve runs one cold start per size, each on a fresh control plane whose CA a first operator
+ * bootstrapped (its RSS once ready is the size's idle figure).
+ */
+async function runCurve(
+  opts: BenchOptions,
+  sizes: number[],
+  track: (op: BenchOperator | undefined) => void,
+): Promise<CurvePoint[]> {
+  const points: CurvePoint[] = [];
+  for (const pods of sizes) {
+    const c = await startCluster();
+    const boot = await BenchOperator.start({
+      kubeconfig: c.kubeconfigPath,
+      logFile: joinPath(c.dir, "operator-bootstrap.log"),
+      ...(opts.operatorJs ? { operatorJs: opts.operatorJs } : {}),
+    });
+    track(boot);
+    await boot.waitReady();
+    await new Promise((r) => setTimeout(r, 2000));
+    const idleRss = readMemory(boot.pid)?.rss;
+    await boot.stop();
+    track(undefined);
+    say(`curve: ${pods} pods`);
+    const cold = await runColdStart(
+      c,
+      {
+        pods,
+        createConcurrency: opts.createConcurrency,
+        settleSeconds: Math.min(opts.settleSeconds, 5),
+        ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+        ...(opts.operatorJs ? { operatorJs: opts.operatorJs } : {}),
+      },
+      track,
+    );
+    points.push({
+      pods,
+      complete: cold.complete,
+      ...(cold.issuedWithin !== undefined ? { seconds: cold.issuedWithin } : {}),
+      peakRss: Math.max(cold.memory.peakRss, cold.memory.hwm),
+      ...(idleRss !== undefined ? { idleRss } : {}),
+      valid: cold.validation.valid,
+      ...(cold.eventLoop ? { eventLoop: cold.eventLoop } : {}),
+      probes: cold.probes,
+      writesPerCert: cold.api.writesPerCert,
+      cpuSeconds: cold.cpuSeconds,
+    });
+    say("control plane: stopping");
+    await teardown();
+    tearingDown = undefined;
+    cluster = undefined;
+  }
+  return points;
+}
+
 async function run(opts: BenchOptions): Promise<BenchResult> {
   const t0 = performance.now();
+  if (!opts.tsx && !opts.operatorJs) {
+    buildOperator();
+    opts = { ...opts, operatorJs: defaultOperatorJs };
+  }
   const result: BenchResult = {
     startedAt: new Date().toISOString(),
     machine: {
@@ -81,7 +165,7 @@ async function run(opts: BenchOptions): Promise<BenchResult> {
     goals: [],
     notes: [],
   };
-  if (!opts.skipPki) {
+  if (!opts.skipPki && !opts.curve) {
     say(`pki: P-256 issuance vs raw node:crypto, ${opts.seconds} s per case`);
     result.pki = await runPkiBench({
       seconds: opts.seconds,
@@ -89,27 +173,34 @@ async function run(opts: BenchOptions): Promise<BenchResult> {
       log: (l) => say(`pki: ${l.trim()}`),
     });
   }
-  clusterDir = BenchCluster.makeTempDir();
-  say(`control plane: starting in ${clusterDir}`);
-  cluster = await BenchCluster.start(clusterDir, (m) => say(`control plane: ${m}`));
-  result.machine.kubeVersion = await cluster.version();
-  await cluster.createNamespace(operatorNamespace);
   const track = (op: BenchOperator | undefined) => {
     operator = op;
     if (op && tearingDown) void op.stop(); // started while an interrupt was being handled
   };
+  if (opts.curve) {
+    result.curve = await runCurve(opts, opts.curve, track);
+    result.machine.loadAvgEnd = loadavg();
+    result.finishedAt = new Date().toISOString();
+    result.durationSeconds = (performance.now() - t0) / 1000;
+    result.goals = judgeGoals(result);
+    return result;
+  }
+  cluster = await startCluster();
+  result.machine.kubeVersion = await cluster.version();
 
   result.latency = await runLatencyPhase(
     cluster,
     {
       pods: opts.pods,
       rate: opts.rate,
+      steps: opts.rateSteps,
+      stepSeconds: opts.stepSeconds,
       ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
       ...(opts.operatorJs ? { operatorJs: opts.operatorJs } : {}),
     },
     track,
   );
-  if (!(await cleanLatencyPhase(cluster)))
+  if (!(await cleanLatencyPhase(cluster, opts.rateSteps.length)))
     result.notes.push("phase 1's namespace was still terminating when phase 2 started");
 
   const profileDir = opts.profile
@@ -180,8 +271,9 @@ async function main(): Promise<void> {
   const result = await run(opts);
   mkdirSync(dirname(resolve(opts.json)), { recursive: true });
   writeFileSync(opts.json, `${JSON.stringify(result, null, 2)}\n`);
+  const curve = result.curve ? `${formatCurve(result.curve)}\n\n` : "";
   process.stdout.write(
-    `\n${formatDetails(result)}\n\n${formatGoals(result.goals)}\n\nWrote ${opts.json} (${result.durationSeconds?.toFixed(0)} s in all)\n`,
+    `\n${formatDetails(result)}\n\n${curve}${formatGoals(result.goals)}\n\nWrote ${opts.json} (${result.durationSeconds?.toFixed(0)} s in all)\n`,
   );
 }
 

@@ -25,6 +25,8 @@ export interface StartProcessOptions {
   ownerPid?: number;
   /** Detached processes outlive the starting process (make cluster-up). */
   detached?: boolean;
+  /** env is added to this process's environment. */
+  env?: Record<string, string>;
 }
 
 /** startProcess starts a binary with stdout and stderr appended to its log file. */
@@ -35,6 +37,7 @@ export function startProcess(opts: StartProcessOptions): ManagedProcess {
     child = spawn(opts.bin, opts.args, {
       stdio: ["ignore", fd, fd],
       detached: opts.detached ?? false,
+      ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
     });
   } finally {
     closeSync(fd);

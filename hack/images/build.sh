@@ -6,7 +6,7 @@
 #   meshid-workload:latest    the test and demo workload that uses its identity (cmd/workload)
 #   meshid-operator:latest    meshid itself, as the Dockerfile builds it: the Node.js runtime,
 #                             compiled dist/api and dist/operator, production node_modules,
-#                             user 65532, entrypoint `node dist/operator/main.js` in /app
+#                             user 65532, the Dockerfile's ENTRYPOINT (node dist/operator/main.js) in /app
 #
 # The operator image takes this machine's `node` binary and the shared libraries it links
 # (ldd), since only npm, Debian and Go packages can be fetched here. Each archive is cached under
@@ -118,8 +118,11 @@ build_operator() {
   chmod -R go-w "$r"
   chmod 1777 "$r/tmp"
   key=$( (cd "$r" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16)
+  # The Dockerfile's ENTRYPOINT, node flags included, as the one source.
+  entrypoint=$(sed -n 's/^ENTRYPOINT[[:space:]]*//p' "$root/Dockerfile")
+  [ -n "$entrypoint" ] || fail "no ENTRYPOINT in the Dockerfile"
   pack operator meshid-operator:latest "$r" "$key" \
-    -entrypoint '["node","dist/operator/main.js"]' -user 65532:65532 -workdir /app \
+    -entrypoint "$entrypoint" -user 65532:65532 -workdir /app \
     -env NODE_ENV=production -port 9443/tcp -port 8080/tcp -port 8081/tcp
 }
 

@@ -26,7 +26,7 @@ import { caInventory } from "../policy/ca-status";
 import { labels } from "../policy/naming";
 import { summarizeCertificates } from "../pki";
 import type { CaStatus } from "./ca-manager";
-import { gatherExisting, type ExistingCache } from "./existing";
+import { knownExisting, type ExistingCache } from "./existing";
 
 /** CaStatusDeps are the ports the MeshCA status uses. */
 export interface CaStatusDeps {
@@ -130,7 +130,7 @@ export class CaStatusController implements Controller {
     const leaves = deps.secrets
       .list()
       .filter((s) => s.metadata?.labels?.[labels.managed] === "true")
-      .map((s) => gatherExisting(s, ca, deps.existing));
+      .flatMap((s) => knownExisting(s, ca, deps.existing) ?? []);
     return {
       ...caInventory(leaves),
       mode,

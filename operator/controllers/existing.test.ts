@@ -9,7 +9,8 @@ import {
   type SigningCa,
 } from "../pki";
 import { annotations } from "../policy/naming";
-import { cacheId, ExistingCache, gatherExisting } from "./existing";
+import { cacheId, ExistingCache, gatherExisting, knownExisting } from "./existing";
+import { slimSecret } from "../kube/objects";
 
 const now = new Date("2026-11-28T12:00:00Z");
 const spiffeId = "spiffe://cluster.local/ns/shop/sa/payments";
@@ -71,6 +72,18 @@ beforeAll(async () => {
     generateKey({ algorithm: "ECDSA", size: 256 }),
   ]);
   [leaf, foreignLeaf] = await Promise.all([leafOf(ca, key), leafOf(otherCa, key)]);
+});
+
+describe("knownExisting", () => {
+  it("judges a whole Secret, and leaves a cached copy without a verdict to a whole read", () => {
+    const whole = secretOf({ crt: leaf.certChainPem, key: key.privateKeyPem });
+    const cache = new ExistingCache();
+    expect(knownExisting(slimSecret(whole), ca, cache)).toBeUndefined();
+    expect(() => gatherExisting(slimSecret(whole), ca, cache)).toThrow(TypeError);
+    expect(knownExisting(whole, ca, cache)).toMatchObject({ readable: true, chain: "current" });
+    // Verified once, the same version is known from its cached copy too.
+    expect(knownExisting(slimSecret(whole), ca, cache)).toMatchObject({ readable: true });
+  });
 });
 
 describe("cacheId", () => {

@@ -3,12 +3,15 @@
  * contents, whether tls.key matches, the pod it is bound to, and the recorded renewal time. Work
  * is cached by the Secret's uid and resourceVersion and the CA's fingerprint, so each version of
  * each Secret is parsed and verified once; the pod reconcile seeds the cache with what it has just
- * written, so a fresh Secret is never parsed at all.
+ * written (the resourceVersion the API server returned for its own write), so a fresh Secret is
+ * never parsed at all. Any other version — another writer's edit, a restart — has no verdict and
+ * is read whole and verified by signature: the informer caches Secrets without their data.
  */
 import type { V1Secret } from "@kubernetes/client-node";
 import type { ExistingCertificate } from "../policy/issuance";
 import { podOwnerUid } from "../policy/binding";
 import { annotations } from "../policy/naming";
+import { isSlim } from "../kube/objects";
 import { canonicalIp, CLOCK_SKEW_MS, type SigningCa, verifyStoredCertificate } from "../pki";
 
 /**
@@ -65,6 +68,10 @@ export function gatherExisting(
   const id = cacheId(secret, ca);
   const hit = id ? cache.get(id) : undefined;
   if (hit) return hit;
+  // A cached copy lacks tls.crt whatever the Secret holds: judging it would call every Secret
+  // unreadable. Callers holding one use knownExisting, or read the Secret whole.
+  if (isSlim(secret))
+    throw new TypeError("gatherExisting needs the whole Secret, not a cached copy");
   const ann = secret.metadata?.annotations ?? {};
   const crt = decode(secret.data, "tls.crt");
   const key = decode(secret.data, "tls.key");
@@ -107,6 +114,22 @@ export function gatherExisting(
   }
   if (id) cache.set(id, gathered);
   return gathered;
+}
+
+/**
+ * knownExisting is the remembered verdict on this version of a Secret, or, for a whole Secret
+ * (read or written directly), the verdict gathered now; undefined for a cached copy without a
+ * verdict: only the whole Secret can tell.
+ */
+export function knownExisting(
+  secret: V1Secret,
+  ca: SigningCa,
+  cache: ExistingCache,
+): GatheredCertificate | undefined {
+  const id = cacheId(secret, ca);
+  const hit = id ? cache.get(id) : undefined;
+  if (hit) return hit;
+  return isSlim(secret) ? undefined : gatherExisting(secret, ca, cache);
 }
 
 /** canonicalIps puts IP addresses in the text form certificates are compared in. */

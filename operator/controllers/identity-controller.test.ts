@@ -4,7 +4,8 @@ import type { MeshIdentity, MeshIdentityStatus } from "../../api/v1alpha1/types"
 import { type SigningCa } from "../pki";
 import type { ConfigMapPort, EventPort, SecretPort, StatusPort } from "../kube/client";
 import { ApiError } from "../kube/errors";
-import { buildTrustBundle } from "../kube/objects";
+import { buildTrustBundle, slimSecret } from "../kube/objects";
+import type { Source } from "../kube/manager";
 import { FakeClock } from "../testing/fake-clock";
 import { MemoryCache } from "../testing/memory-cache";
 import { annotations, trustBundleKey, trustBundleLabel } from "../policy/naming";
@@ -257,6 +258,96 @@ describe("IdentityController.reconcile", () => {
     const { controller, kube } = setup({ identities: [] });
     expect(await controller.reconcile("shop/payments")).toEqual({});
     expect(kube.writes).toEqual([]);
+  });
+});
+
+describe("IdentityController.reconcile recount pacing", () => {
+  /** A clock that only moves when the test moves it, or when the recount lists the pods. */
+  function ticking(listCostMs: number) {
+    const env = setup();
+    let t = env.clock.now().getTime();
+    let listed = 0;
+    const clock = { now: () => new Date(t), setTimeout: env.clock.setTimeout.bind(env.clock) };
+    const list = env.pods.list.bind(env.pods);
+    env.pods.list = (ns?: string) => {
+      listed++;
+      t += listCostMs;
+      return list(ns);
+    };
+    const controller = new IdentityController({
+      pods: env.pods,
+      identities: env.identities,
+      secrets: env.secrets,
+      bundles: env.bundles,
+      kube: env.kube,
+      clock,
+      logger: createLogger("error"),
+      existing: new ExistingCache(),
+      failures: new FailureLog(),
+      tally: new IssuanceTally(),
+      ca: () => env.state.ca,
+      config,
+    });
+    return { ...env, controller, move: (ms: number) => (t += ms), listed: () => listed };
+  }
+
+  it("waits twenty times as long as the last recount took before the next, unless the spec changed", async () => {
+    const { controller, identities, move, listed } = ticking(100);
+    await controller.reconcile("shop/payments");
+    expect(listed()).toBe(1);
+    const early = await controller.reconcile("shop/payments");
+    expect(listed()).toBe(1);
+    expect(early.requeueAfterMs).toBe(1_900);
+
+    move(1_900);
+    await controller.reconcile("shop/payments");
+    expect(listed()).toBe(2);
+
+    const mi = identities.get("shop/payments")!;
+    identities.put({ ...mi, metadata: { ...mi.metadata, generation: 2 } });
+    await controller.reconcile("shop/payments");
+    expect(listed()).toBe(3);
+  });
+});
+
+describe("IdentityController.reconcile after a restart", () => {
+  /** slimView shows the Secrets as the informer caches them: without tls.crt or tls.key. */
+  const slimView = (whole: MemoryCache<V1Secret>): Source<V1Secret> => ({
+    get: (key) => {
+      const s = whole.get(key);
+      return s && slimSecret(s);
+    },
+    list: (ns) => whole.list(ns).map(slimSecret),
+    byIndex: (name, value) => whole.byIndex(name, value).map(slimSecret),
+    on: (handler) => whole.on(handler),
+  });
+
+  it("holds its status while its Secrets await their first verification, at most a minute", async () => {
+    const env = setup();
+    await env.issueAll();
+    await env.controller.reconcile("shop/payments");
+    const writes = env.kube.writes.length;
+    // A new process: nothing verified yet, and the cache holds no certificate.
+    const restarted = new IdentityController({
+      ...{ pods: env.pods, identities: env.identities, bundles: env.bundles, kube: env.kube },
+      secrets: slimView(env.secrets),
+      clock: env.clock,
+      logger: createLogger("error"),
+      existing: new ExistingCache(),
+      failures: new FailureLog(),
+      tally: new IssuanceTally(),
+      ca: () => env.state.ca,
+      config,
+    });
+    const held = await restarted.reconcile("shop/payments");
+    expect(held.requeueAfterMs).toBe(2_000);
+    expect(env.kube.writes).toHaveLength(writes);
+    expect(ready(env.identities.get("shop/payments"))?.reason).toBe("Issued");
+
+    await env.clock.advance(60_000);
+    await restarted.reconcile("shop/payments");
+    expect(env.kube.writes.slice(writes)).toEqual(["status shop/payments"]);
+    expect(ready(env.identities.get("shop/payments"))?.reason).toBe("Pending");
   });
 });
 

@@ -32,7 +32,7 @@ import { decideIssuance, requeueDelay } from "../policy/issuance";
 import { computeStatus, statusEqual, type StatusInput } from "../policy/status";
 import type { CaStatus } from "./ca-manager";
 import { watch, type Controller, type Source, type Watch } from "../kube/manager";
-import { canonicalIps, gatherExisting, type ExistingCache } from "./existing";
+import { canonicalIps, knownExisting, type ExistingCache } from "./existing";
 import type { FailureLog } from "./failure-log";
 import type { IssuanceTally } from "./issuance-tally";
 import { isConflict } from "../kube/errors";
@@ -89,11 +89,31 @@ function mountsSecret(pod: V1Pod, secretName: string): boolean {
 /** recountMs is the longest a MeshIdentity's counts wait behind pod and Secret churn. */
 const recountMs = 1_000;
 
+/**
+ * recountBusyFactor keeps recounts to a bounded share of the event loop: a recount walks every
+ * pod of the namespace, so after one that took d ms the next waits d × recountBusyFactor ms
+ * (at least recountMs, at most maxRecountGapMs). With a fixed interval the recounts of a growing
+ * namespace took a growing share of the time, and a cold start grew with the square of its pods.
+ */
+const recountBusyFactor = 20;
+const maxRecountGapMs = 30_000;
+
+/** maxDeferMs bounds how long unverified Secrets hold a status write back; deferRetryMs paces it. */
+const maxDeferMs = 60_000;
+const deferRetryMs = 2_000;
+
+/** recountChunk is how many pods a recount walks between two turns of the event loop. */
+const recountChunk = 500;
+
 /** IdentityController reconciles MeshIdentity keys. */
 export class IdentityController implements Controller {
   readonly name = "meshidentities";
   readonly concurrency = 2;
   private readonly lastWrite = new Map<string, number>();
+  /** The last recount of each MeshIdentity: when, how long it took, of which generation. */
+  private readonly recounts = new Map<string, { at: number; tookMs: number; generation: number }>();
+  /** When each MeshIdentity's status write was first held back for unverified Secrets. */
+  private readonly deferredSince = new Map<string, number>();
 
   constructor(private readonly deps: IdentityControllerDeps) {}
 
@@ -143,14 +163,26 @@ export class IdentityController implements Controller {
       deps.failures.forget(key);
       deps.observer?.earliestExpiryChanged(namespace, name, undefined);
       this.lastWrite.delete(key);
+      this.recounts.delete(key);
+      this.deferredSince.delete(key);
       return {};
     }
     const log = deps.logger.child({ controller: "meshidentity", namespace, name });
     const now = deps.clock.now();
+    const generation = identity.metadata.generation ?? 0;
+    const last = this.recounts.get(key);
+    if (last && last.generation === generation) {
+      const gap = Math.min(Math.max(last.tookMs * recountBusyFactor, 0), maxRecountGapMs);
+      const wait = last.at + gap - now.getTime();
+      if (wait > 0) return { requeueAfterMs: wait }; // a spec change (generation) never waits
+    }
     const ca = deps.ca();
-    const { input, earliestExpiry } = this.gather(identity, ca, now);
+    const { input, earliestExpiry, tookMs, unverified } = await this.gather(identity, ca, now);
+    this.recounts.set(key, { at: now.getTime(), tookMs, generation });
     deps.observer?.earliestExpiryChanged(namespace, name, earliestExpiry);
     const status = computeStatus(input);
+    const deferMs = this.deferral(key, unverified, now);
+    if (deferMs > 0 && !statusEqual(identity.status, status)) return { requeueAfterMs: deferMs };
 
     if (!statusEqual(identity.status, status)) {
       const wait = this.throttle(key, now);
@@ -189,17 +221,38 @@ export class IdentityController implements Controller {
     return input.nextRenewal ? { requeueAfterMs: requeueDelay(input.nextRenewal, now) } : {};
   }
 
+  /**
+   * deferral is how long to hold a status write back while Secrets of the MeshIdentity await
+   * their first verification (after a restart the cache holds no certificate: each is read and
+   * verified by its pod's reconcile): counted as pending, they would flap Ready to False and
+   * back. Held back at most maxDeferMs, so a Secret that cannot be read does not freeze status.
+   */
+  private deferral(key: string, unverified: number, now: Date): number {
+    if (unverified === 0) {
+      this.deferredSince.delete(key);
+      return 0;
+    }
+    const since = this.deferredSince.get(key) ?? now.getTime();
+    this.deferredSince.set(key, since);
+    return since + maxDeferMs > now.getTime() ? deferRetryMs : 0;
+  }
+
   private throttle(key: string, now: Date): number {
     const last = this.lastWrite.get(key);
     const min = this.deps.minStatusIntervalMs ?? 1_000;
     return last === undefined ? 0 : Math.max(0, last + min - now.getTime());
   }
 
-  private gather(
+  /**
+   * gather walks the namespace's pods, yielding to the event loop every recountChunk pods: one
+   * walk over 10,000 pods blocked the loop for a quarter of a second. tookMs is the walk's own
+   * time, without what ran in between.
+   */
+  private async gather(
     identity: MeshIdentity,
     ca: CaStatus,
     now: Date,
-  ): { input: StatusInput; earliestExpiry?: Date } {
+  ): Promise<{ input: StatusInput; earliestExpiry?: Date; tookMs: number; unverified: number }> {
     const { deps } = this;
     const namespace = identity.metadata.namespace ?? "";
     const key = objectKey(namespace, identity.metadata.name ?? "");
@@ -229,8 +282,17 @@ export class IdentityController implements Controller {
       extraSuffixes: deps.config.allowedDnsSuffixes,
     };
     let pending = 0;
+    let unverified = 0;
     let earliestExpiry: Date | undefined;
+    let tookMs = 0;
+    let chunkStart = deps.clock.now().getTime();
+    let walked = 0;
     for (const pod of deps.pods.list(namespace)) {
+      if (++walked % recountChunk === 0) {
+        tookMs += deps.clock.now().getTime() - chunkStart;
+        await new Promise((resolve) => setImmediate(resolve));
+        chunkStart = deps.clock.now().getTime();
+      }
       if (!podQualifies(pod) || !selects(identity, pod)) continue;
       input.selected++;
       if (selectIdentity(pod, peers).winner?.metadata.name !== identity.metadata.name) {
@@ -263,8 +325,14 @@ export class IdentityController implements Controller {
         pending++;
         continue;
       }
-      // Verified once per Secret version (and seeded by the pod reconcile when it writes).
-      const existing = gatherExisting(secret, ca.ca, deps.existing);
+      // Verified once per Secret version (and seeded by the pod reconcile when it writes); a
+      // version without a verdict yet counts as pending until the pod reconcile has verified it.
+      const existing = knownExisting(secret, ca.ca, deps.existing);
+      if (!existing) {
+        pending++;
+        unverified++;
+        continue;
+      }
       const desired = { ...want.desired, ipAddresses: canonicalIps(want.desired.ipAddresses) };
       const decision = decideIssuance(desired, existing, { podUid: pod.metadata?.uid ?? "", now });
       // A certificate whose renewal is merely due (or asked for) is current until renewed.
@@ -283,7 +351,8 @@ export class IdentityController implements Controller {
     }
     const failure = pending > 0 ? deps.failures.latest(key) : undefined;
     if (failure) input.failure = failure;
-    return earliestExpiry ? { input, earliestExpiry } : { input };
+    tookMs += deps.clock.now().getTime() - chunkStart;
+    return { input, ...(earliestExpiry ? { earliestExpiry } : {}), tookMs, unverified };
   }
 
   /**

@@ -14,14 +14,31 @@ import { FailureLog } from "./failure-log";
 import { PodController } from "./pod-controller";
 import { podsByUid, secretsByPod } from "./cache";
 import { IssuanceTally } from "./issuance-tally";
+import { slimSecret } from "../kube/objects";
+import type { Source } from "../kube/manager";
+
+/** slimView shows the Secrets as the operator's informer caches them: without tls.crt or tls.key. */
+function slimView(whole: MemoryCache<V1Secret>): Source<V1Secret> {
+  return {
+    get: (key) => {
+      const s = whole.get(key);
+      return s && slimSecret(s);
+    },
+    list: (ns) => whole.list(ns).map(slimSecret),
+    byIndex: (name, value) => whole.byIndex(name, value).map(slimSecret),
+    on: (handler) => whole.on(handler),
+  };
+}
 
 /** FakeSecrets is a narrow in-memory SecretPort + EventPort that feeds the secret cache. */
 class FakeKube implements SecretPort, EventPort {
   writes: string[] = [];
   events: CoreV1Event[] = [];
+  reads = 0;
   private rv = 1;
   constructor(readonly cache: MemoryCache<V1Secret>) {}
   async getSecret(ns: string, name: string) {
+    this.reads++;
     return this.cache.get(`${ns}/${name}`);
   }
   async createSecret(ns: string, s: V1Secret) {
@@ -107,6 +124,9 @@ function setup(
     pods?: V1Pod[];
     random?: number;
     reissueRate?: number;
+    /** slim: the reconcile sees Secrets as the informer caches them (slimSecret). */
+    slim?: boolean;
+    existing?: ExistingCache;
   } = {},
 ) {
   const clock = new FakeClock();
@@ -118,7 +138,7 @@ function setup(
   const controller = new PodController({
     pods,
     identities,
-    secrets,
+    secrets: opts.slim ? slimView(secrets) : secrets,
     kube,
     ca: () =>
       typeof opts.ca === "function" ? opts.ca() : (opts.ca ?? { ready: true, ca: signingCa }),
@@ -133,7 +153,7 @@ function setup(
       concurrency: 4,
       reissueRate: opts.reissueRate ?? 20,
     },
-    existing: new ExistingCache(),
+    existing: opts.existing ?? new ExistingCache(),
     failures: new FailureLog(),
     tally,
   });
@@ -501,6 +521,67 @@ describe("PodController.reconcile", () => {
     );
     await controller.reconcile("shop/p1");
     expect(kube.writes).toHaveLength(2);
+  });
+
+  it("trusts its own write by the version the API server returned, and reads and verifies any other version of a Secret whose cached copy has no certificate", async () => {
+    const { controller, kube, secrets } = setup({ slim: true });
+    await controller.reconcile("shop/p1");
+    await controller.reconcile("shop/p1"); // the echo of meshid's own write: a lookup, no read
+    expect(kube.reads).toBe(0);
+    // A restart: nothing remembered; the Secret is read once, verified, and kept.
+    const restarted = setup({ slim: true });
+    restarted.secrets.put(secrets.get("shop/meshid-p1")!);
+    await restarted.controller.reconcile("shop/p1");
+    await restarted.controller.reconcile("shop/p1");
+    expect(restarted.kube.reads).toBe(1);
+    expect(restarted.kube.writes).toEqual([]);
+  });
+
+  it("replaces a certificate a tenant swapped in place although the cache holds no certificate to compare", async () => {
+    const { controller, kube, secrets } = setup({ slim: true });
+    await controller.reconcile("shop/p1");
+    await controller.reconcile("shop/p1"); // the echo of meshid's own write
+    const s = secrets.get("shop/meshid-p1")!;
+    const key = await generateKey({ algorithm: "ECDSA", size: 256 });
+    const forged = await issueLeaf(otherCa, {
+      publicKeyPem: key.publicKeyPem,
+      spiffeId: "spiffe://cluster.local/ns/shop/sa/payments",
+      dnsNames: ["p1.payments.shop.svc"],
+      ipAddresses: [],
+      usages: ["server auth", "client auth"],
+      durationMs: 3_600_000,
+      now: new Date(),
+    });
+    // Same annotations, same pod, a leaf of a CA meshid does not trust: only a signature tells.
+    secrets.put({
+      ...s,
+      metadata: { ...s.metadata, resourceVersion: "99" },
+      data: {
+        ...s.data,
+        "tls.crt": Buffer.from(forged.certChainPem).toString("base64"),
+        "tls.key": Buffer.from(key.privateKeyPem).toString("base64"),
+      },
+    });
+    await controller.reconcile("shop/p1");
+    expect(kube.reads).toBe(1);
+    expect(kube.writes).toEqual(["create meshid-p1", "replace meshid-p1"]);
+    expect(kube.events.map((e) => e.reason)).toEqual(["InvalidCertificate"]);
+  });
+
+  it("rewrites ca.crt of a cached Secret from its whole copy, keeping tls.crt and tls.key", async () => {
+    let status: CaStatus = { ready: true, ca: signingCa };
+    const { controller, kube, secrets } = setup({ ca: () => status, slim: true });
+    await controller.reconcile("shop/p1");
+    const before = secrets.get("shop/meshid-p1")!;
+    status = { ready: true, ca: trustingBoth };
+    await controller.reconcile("shop/p1");
+    const after = secrets.get("shop/meshid-p1")!;
+    expect(kube.writes).toEqual(["create meshid-p1", "replace meshid-p1"]);
+    expect(after.data!["tls.crt"]).toBe(before.data!["tls.crt"]);
+    expect(after.data!["tls.key"]).toBe(before.data!["tls.key"]);
+    expect(Buffer.from(after.data!["ca.crt"]!, "base64").toString()).toBe(
+      trustingBoth.trustBundlePem,
+    );
   });
 
   it("draws a different renewal time for pods issued together", async () => {

@@ -11,7 +11,7 @@ import type { Config } from "../config";
 import type { Logger } from "../logger";
 import type { EventPort, SecretPort } from "../kube/client";
 import { isConflict } from "../kube/errors";
-import { buildPodSecret } from "../kube/objects";
+import { buildPodSecret, isSlim, slimSecret } from "../kube/objects";
 import { recordEvent } from "../kube/events";
 import type { ReconcileResult } from "../kube/queue";
 import { annotations, maxPodNameLength, objectKey, splitKey } from "../policy/naming";
@@ -46,6 +46,7 @@ import {
   cacheId,
   canonicalIps,
   gatherExisting,
+  knownExisting,
   type ExistingCache,
   type GatheredCertificate,
 } from "./existing";
@@ -110,6 +111,11 @@ function managedSecretsOfPod(
 /** podSubject names a pod for an Event; listed pods carry no apiVersion or kind. */
 function podSubject(pod: V1Pod) {
   return { apiVersion: "v1", kind: "Pod", metadata: pod.metadata };
+}
+
+/** heldByAnother: the Secret name is taken by something this pod must never touch. */
+function heldByAnother(holder: SecretHolder): boolean {
+  return holder.kind === "foreign" || holder.kind === "other-pod";
 }
 
 /** keyOf is the queue key of a namespaced object. */
@@ -276,15 +282,19 @@ export class PodController implements Controller {
       log,
       "the pod mounts another Secret",
     );
-    const current = this.currentSecret(namespace, secretName);
-    const holder = secretHolder(current, pod, (uid) => this.isLivePod(uid));
-    if (holder.kind === "foreign" || holder.kind === "other-pod") {
+    const isLive = (uid: string) => this.isLivePod(uid);
+    let current = this.currentSecret(namespace, secretName);
+    let existing: GatheredCertificate | undefined;
+    if (current && !heldByAnother(secretHolder(current, pod, isLive))) {
+      ({ current, existing } = await this.verified(current, ca.ca));
+    }
+    const holder = secretHolder(current, pod, isLive);
+    if (heldByAnother(holder)) {
       this.reportConflict(pod, secretName, holder, identityKey, log);
       log.debug("Secret held by another; waiting", { secret: secretName, holder: holder.kind });
       return { requeueAfterMs: conflictRetryMs };
     }
     this.conflicts.delete(key);
-    const existing = current ? gatherExisting(current, ca.ca, deps.existing) : undefined;
     const now = deps.clock.now();
     const pacing = { ratePerSecond: deps.config.reissueRate };
     const renewRequest = renewRequestOf(
@@ -341,7 +351,7 @@ export class PodController implements Controller {
       const stored = await this.issue(pod, winner, spec, desired, target, log);
       if (!stored) return { requeueAfterMs: conflictRetryMs };
       const { secret, renewAt, serialHex, notAfter } = stored;
-      this.written.set(objectKey(namespace, secretName), { secret, at: now.getTime() });
+      this.remember(objectKey(namespace, secretName), secret, now);
       deps.failures.clear(identityKey, key);
       deps.observer?.issued(namespace, decision.reason, pod);
       log.info("Issued certificate", {
@@ -455,7 +465,8 @@ export class PodController implements Controller {
         notAfter: leaf.notAfter,
         renewAt,
         ...(renewedFor ? { renewedFor } : {}),
-        keyPem,
+        // Kept only where it may be certified again: a key per Secret is memory at 10,000 pods.
+        ...(desired.key.rotationPolicy === "Never" ? { keyPem } : {}),
       });
     return { secret: stored, renewAt, serialHex: leaf.serialHex, notAfter: leaf.notAfter };
   }
@@ -475,19 +486,41 @@ export class PodController implements Controller {
     if (!trustBundleStale(storedPem, ca.trustBundlePem)) return;
     const namespace = current.metadata?.namespace ?? "";
     const name = current.metadata?.name ?? "";
+    // A cached copy has no tls.crt or tls.key: replacing with it would erase them.
+    const whole = isSlim(current) ? await this.deps.kube.getSecret(namespace, name) : current;
+    if (!whole || whole.metadata?.resourceVersion !== current.metadata?.resourceVersion) return;
     const refreshed = await this.deps.kube.replaceSecret(namespace, {
-      ...current,
+      ...whole,
       data: {
-        ...current.data,
+        ...whole.data,
         "ca.crt": Buffer.from(ca.trustBundlePem, "utf8").toString("base64"),
       },
     });
     const key = objectKey(namespace, name);
-    this.written.set(key, { secret: refreshed, at: this.deps.clock.now().getTime() });
+    this.remember(key, refreshed, this.deps.clock.now());
     // The certificate did not change: what was verified of it still holds for the new version.
     const id = cacheId(refreshed, ca);
     if (id) this.deps.existing.set(id, existing);
     log.info("Refreshed the trust bundle of a certificate Secret", { secret: name });
+  }
+
+  /**
+   * verified is the verdict on a Secret: remembered for its version (what this replica wrote, or
+   * verified before), else read whole from the API server — the cache holds no tls.crt or
+   * tls.key — and verified by signature. A Secret gone meanwhile is undefined.
+   */
+  private async verified(
+    secret: V1Secret,
+    ca: SigningCa,
+  ): Promise<{ current: V1Secret | undefined; existing: GatheredCertificate | undefined }> {
+    const known = knownExisting(secret, ca, this.deps.existing);
+    if (known) return { current: secret, existing: known };
+    const whole = await this.deps.kube.getSecret(
+      secret.metadata?.namespace ?? "",
+      secret.metadata?.name ?? "",
+    );
+    if (!whole) return { current: undefined, existing: undefined };
+    return { current: whole, existing: gatherExisting(whole, ca, this.deps.existing) };
   }
 
   /** isLivePod tells whether a pod with this UID is in the cache and not finished. */
@@ -522,6 +555,15 @@ export class PodController implements Controller {
     log.warn("Secret name held by another", { secret: secretName, holder: holder.kind });
     this.deps.observer?.failed("SecretConflict");
     recordEvent(this.deps, podSubject(pod), "Warning", "SecretConflict", message);
+  }
+
+  /**
+   * remember keeps what this replica just wrote until the cache has caught up, as the informer
+   * would cache it: during a cold start the echo of a write waits behind every other pod, and
+   * whole Secrets kept that long were tens of megabytes. Its verdict is in the existing cache.
+   */
+  private remember(key: string, secret: V1Secret, now: Date): void {
+    this.written.set(key, { secret: slimSecret(secret), at: now.getTime() });
   }
 
   /** currentSecret is the freshest copy of a managed Secret: the cache, or what we just wrote. */

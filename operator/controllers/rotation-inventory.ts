@@ -14,7 +14,7 @@ import type { SigningCa } from "../pki";
 import { identitySecretName, podOwnerUid } from "../policy/binding";
 import { trustBundleStale } from "../policy/issuance";
 import { labels, objectKey, trustBundleConfigMap, trustBundleKey } from "../policy/naming";
-import { gatherExisting, type ExistingCache } from "./existing";
+import { knownExisting, type ExistingCache } from "./existing";
 
 /** InventoryDeps are the caches and ports the counts read. */
 export interface InventoryDeps {
@@ -68,7 +68,9 @@ export async function countCarriers(
     if (stale) pending++;
   };
   for (const s of boundSecrets(deps)) {
-    if (gatherExisting(s, ca, existing).chain === "untrusted") continue;
+    // A version not verified yet (a restart, another writer's edit) counts until the pod
+    // reconcile, which reads it whole, has judged it.
+    if (knownExisting(s, ca, existing)?.chain === "untrusted") continue;
     count(trustBundleStale(text(s.data, "ca.crt"), bundle));
   }
   const namespaces = new Set(identities.list().map((m) => m.metadata?.namespace ?? ""));
@@ -89,9 +91,13 @@ export async function countCarriers(
   return { total, pending };
 }
 
-/** leavesOnPrevious counts live leaves, verified, signed by another CA than the current one. */
+/**
+ * leavesOnPrevious counts live leaves, verified, signed by another CA than the current one. A
+ * Secret version not verified yet counts too: until it is judged, the old root must stay trusted.
+ */
 export function leavesOnPrevious(deps: InventoryDeps, ca: SigningCa): number {
-  return boundSecrets(deps).filter(
-    (s) => gatherExisting(s, ca, deps.existing).chain === "other-trusted",
-  ).length;
+  return boundSecrets(deps).filter((s) => {
+    const chain = knownExisting(s, ca, deps.existing)?.chain;
+    return chain === undefined || chain === "other-trusted";
+  }).length;
 }

@@ -1,4 +1,4 @@
-import { buildPodSecret, type PodSecretInput } from "./objects";
+import { buildPodSecret, slimSecret, type PodSecretInput } from "./objects";
 
 const input: PodSecretInput = {
   pod: { metadata: { name: "web-0", namespace: "shop", uid: "u1" } },
@@ -71,5 +71,33 @@ describe("buildPodSecret", () => {
       "meshid.dev/pod-uid": "u1",
     });
     expect(Object.keys(s.data ?? {}).sort()).toEqual(["ca.crt", "tls.crt", "tls.key"]);
+  });
+});
+
+describe("slimSecret", () => {
+  const secret = (bundle: string) => ({
+    metadata: {
+      name: "meshid-p1",
+      namespace: "shop",
+      resourceVersion: "7",
+      managedFields: [{ manager: "meshid" }],
+      annotations: { a: "b" },
+    },
+    type: "kubernetes.io/tls",
+    data: { "tls.crt": "Y2VydA==", "tls.key": "a2V5", "ca.crt": bundle },
+  });
+
+  it("keeps metadata, type and ca.crt, and drops tls.crt, tls.key and managedFields", () => {
+    const slim = slimSecret(secret("YnVuZGxl"));
+    expect(slim).toEqual({
+      metadata: {
+        name: "meshid-p1",
+        namespace: "shop",
+        resourceVersion: "7",
+        annotations: { a: "b" },
+      },
+      type: "kubernetes.io/tls",
+      data: { "ca.crt": "YnVuZGxl" },
+    });
   });
 });

@@ -200,6 +200,44 @@ export function withoutManagedFields<T extends { metadata?: { managedFields?: un
   return { ...obj, metadata };
 }
 
+/** sharedBundles interns ca.crt values: every issued Secret carries the same few trust bundles. */
+const sharedBundles = new Map<string, string>();
+const maxSharedBundles = 16;
+
+function intern(value: string): string {
+  const known = sharedBundles.get(value);
+  if (known !== undefined) return known;
+  if (sharedBundles.size >= maxSharedBundles) sharedBundles.clear();
+  sharedBundles.set(value, value);
+  return value;
+}
+
+/**
+ * slimSecret keeps an issued Secret's metadata, type and trust bundle (ca.crt, shared between
+ * Secrets), and drops tls.crt and tls.key before it is cached: the operator judges a Secret by
+ * the verdict it remembers for its uid and resourceVersion, and reads the whole Secret from the
+ * API server only for a version it has no verdict for (see controllers/existing.ts). Caching the
+ * keys and chains was most of the operator's memory at 10,000 pods.
+ */
+export function slimSecret(secret: V1Secret): V1Secret {
+  const slim = withoutManagedFields(secret);
+  const bundle = secret.data?.["ca.crt"];
+  const { data: _drop, ...rest } = slim;
+  const out = { ...rest, ...(bundle !== undefined ? { data: { "ca.crt": intern(bundle) } } : {}) };
+  slimmed.add(out);
+  return out;
+}
+
+const slimmed = new WeakSet<V1Secret>();
+
+/**
+ * isSlim tells a copy made by slimSecret from a whole Secret: only a whole one may be judged by
+ * its data (a slim copy lacks tls.crt whatever the Secret holds).
+ */
+export function isSlim(secret: V1Secret): boolean {
+  return slimmed.has(secret);
+}
+
 /**
  * slimPod keeps what the operator reads of a pod: metadata, service account, volumes, phase and
  * IP. A cold start with thousands of pods otherwise caches every container spec and status.

@@ -23,6 +23,37 @@ describe("KeyedQueue", () => {
     expect(seen).toEqual(["a", "b"]);
   });
 
+  it("lets the event loop turn between keys whose reconciles never wait on I/O", async () => {
+    const clock = new FakeClock();
+    let processed = 0;
+    let processedWhenTimerRan: number | undefined;
+    const q = new KeyedQueue({ name: "t", concurrency: 4, clock }, async () => {
+      processed++;
+    });
+    for (let i = 0; i < 1000; i++) q.add(`k${i}`);
+    setImmediate(() => (processedWhenTimerRan = processed));
+    q.start();
+    await q.idle();
+    expect(processed).toBe(1000);
+    expect(processedWhenTimerRan).toBeLessThan(1000);
+  });
+
+  it("processes thousands of keys in the order they were added, keys added meanwhile last", async () => {
+    const clock = new FakeClock();
+    const seen: string[] = [];
+    const q = new KeyedQueue({ name: "t", concurrency: 1, clock }, async (k) => {
+      seen.push(k);
+      if (k === "k1500") q.add("late");
+    });
+    const keys = Array.from({ length: 3000 }, (_, i) => `k${i}`);
+    keys.forEach((k) => q.add(k));
+    expect(q.stats().depth).toBe(3000);
+    q.start();
+    await q.idle();
+    expect(seen).toEqual([...keys, "late"]);
+    expect(q.stats().depth).toBe(0);
+  });
+
   it("never runs one key twice at the same time, and re-runs it once when added during processing", async () => {
     const clock = new FakeClock();
     const gate = deferred();

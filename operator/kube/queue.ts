@@ -30,9 +30,16 @@ export interface QueueStats {
   retries: number;
 }
 
+/** yieldToEventLoop resolves after the event loop has run its pending I/O and timers once. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** KeyedQueue runs `handler` for keys with de-duplication, bounded concurrency and retries. */
 export class KeyedQueue {
-  private readonly ready: string[] = [];
+  /** ready is a FIFO read from `head`: Array.shift moves every element, O(n) per key. */
+  private ready: string[] = [];
+  private head = 0;
   private readonly queued = new Set<string>();
   private readonly active = new Set<string>();
   private readonly dirty = new Set<string>();
@@ -90,7 +97,7 @@ export class KeyedQueue {
   /** stats reports the queue's size for metrics. */
   stats(): QueueStats {
     return {
-      depth: this.ready.length,
+      depth: this.depth,
       active: this.active.size,
       delayed: this.delayed.size,
       retries: this.retries,
@@ -99,7 +106,7 @@ export class KeyedQueue {
 
   /** idle resolves when nothing is queued or running (delayed keys do not count). */
   idle(): Promise<void> {
-    if (this.ready.length === 0 && this.active.size === 0) return Promise.resolve();
+    if (this.depth === 0 && this.active.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -108,6 +115,20 @@ export class KeyedQueue {
     this.running = false;
     for (const { timer } of this.delayed.values()) timer.cancel();
     this.delayed.clear();
+  }
+
+  private get depth(): number {
+    return this.ready.length - this.head;
+  }
+
+  /** next takes the oldest ready key; the array is compacted once half of it is consumed. */
+  private next(): string {
+    const key = this.ready[this.head++]!;
+    if (this.head >= 1024 && this.head * 2 >= this.ready.length) {
+      this.ready = this.ready.slice(this.head);
+      this.head = 0;
+    }
+    return key;
   }
 
   private cancelDelayed(key: string): void {
@@ -119,13 +140,13 @@ export class KeyedQueue {
   }
 
   private pump(): void {
-    while (this.running && this.active.size < this.opts.concurrency && this.ready.length > 0) {
-      const key = this.ready.shift()!;
+    while (this.running && this.active.size < this.opts.concurrency && this.depth > 0) {
+      const key = this.next();
       this.queued.delete(key);
       this.active.add(key);
       void this.process(key);
     }
-    if (this.ready.length === 0 && this.active.size === 0) {
+    if (this.depth === 0 && this.active.size === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       waiters.forEach((w) => w());
@@ -136,6 +157,10 @@ export class KeyedQueue {
     let requeueAfterMs: number | undefined;
     let failed = false;
     try {
+      // A reconcile that finds nothing to do completes without I/O; started from the previous
+      // one's completion, thousands of them would run as one chain of promise continuations
+      // while timers, sockets and /healthz wait. Each key starts in a turn of its own.
+      await yieldToEventLoop();
       const result = await this.handler(key);
       requeueAfterMs = result?.requeueAfterMs;
       this.failures.delete(key);

@@ -36,6 +36,21 @@ export async function buildCertificate(
   t: CertificateTemplate,
   signer: Signer,
 ): Promise<Uint8Array<ArrayBuffer>> {
+  return (await buildCertificateParts(t, signer)).der;
+}
+
+/** SignedParts is a signed certificate's DER with the TBSCertificate and algorithm it signed. */
+export interface SignedParts {
+  der: Uint8Array<ArrayBuffer>;
+  tbs: Uint8Array;
+  signatureAlgorithm: Uint8Array;
+}
+
+/** buildCertificateParts is buildCertificate, also returning the parts a leaf template needs. */
+export async function buildCertificateParts(
+  t: CertificateTemplate,
+  signer: Signer,
+): Promise<SignedParts> {
   const cert = new pkijs.Certificate({
     version: 2,
     serialNumber: new asn1js.Integer({ valueHex: new Uint8Array(t.serial) }),
@@ -44,17 +59,17 @@ export async function buildCertificate(
     notBefore: certificateTime(t.notBefore),
     notAfter: certificateTime(t.notAfter),
     subjectPublicKeyInfo: t.publicKey,
-    // RFC 5280 allows no empty extensions list: omit it instead.
     ...(t.extensions.length > 0 ? { extensions: t.extensions } : {}),
   });
   await signer.sign(cert);
-  // The signed TBS bytes are shipped as they are: pkijs' toSchema(false) would parse them back
-  // only to encode them again, and reusing them guarantees the bytes signed are the bytes shipped.
-  return derSequence([
-    cert.tbsView,
-    new Uint8Array(cert.signatureAlgorithm.toSchema().toBER(false)),
+  const tbs = new Uint8Array(cert.tbsView);
+  const signatureAlgorithm = new Uint8Array(cert.signatureAlgorithm.toSchema().toBER(false));
+  const der = derSequence([
+    tbs,
+    signatureAlgorithm,
     new Uint8Array(cert.signatureValue.toBER(false)),
   ]);
+  return { der, tbs, signatureAlgorithm };
 }
 
 /** derSequence wraps already-encoded DER elements in a SEQUENCE. */

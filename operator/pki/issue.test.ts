@@ -1,3 +1,5 @@
+import { createHash, createPublicKey, X509Certificate } from "node:crypto";
+import * as pkijs from "pkijs";
 import type { MeshIdError } from "../errors";
 import {
   CaExpiredError,
@@ -21,6 +23,7 @@ import {
   type TestCa,
 } from "./testing/fixtures";
 import { firstPem, verify, x509Text } from "./testing/openssl";
+import { x509 } from "./x509";
 
 let a: TestCa;
 let key: GeneratedKey;
@@ -113,6 +116,52 @@ describe("issueLeaf", () => {
     expect(leaf.certChainPem.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
     expect(leaf.issuerFingerprint).toBe(a.ca.fingerprint);
   });
+
+  it.each<[string, KeySpec]>([
+    ["ECDSA P-256", { algorithm: "ECDSA", size: 256 }],
+    ["Ed25519", { algorithm: "Ed25519" }],
+  ])(
+    "issues later %s leaves of one shape from its template with their own serial, validity, key, key id and names",
+    async (_, spec) => {
+      const [k1, k2] = await Promise.all([generateKey(spec), generateKey(spec)]);
+      const first = await issueLeaf(a.ca, request({ publicKeyPem: k1.publicKeyPem }));
+      const at = new Date(T0.getTime() + 3_600_000);
+      const names = {
+        dnsNames: ["web-7f9c4d5b8-x2x9z.payments.shop.svc"],
+        ipAddresses: ["10.1.0.42"],
+      };
+      const later = await issueLeaf(
+        a.ca,
+        request({ publicKeyPem: k2.publicKeyPem, now: at, ...names }),
+      );
+      const leafPem = firstPem(later.certChainPem);
+      const native = new X509Certificate(leafPem);
+      expect(native.verify(createPublicKey(a.boot.intermediate.certPem))).toBe(true);
+      expect(native.publicKey.export({ type: "spki", format: "pem" })).toBe(k2.publicKeyPem);
+      expect(later.serialHex).not.toBe(first.serialHex);
+      expect(native.serialNumber.toLowerCase()).toBe(later.serialHex);
+      expect(new Date(native.validFrom)).toEqual(new Date(at.getTime() - 5 * 60_000));
+      expect(new Date(native.validTo)).toEqual(new Date(at.getTime() + DAY));
+      const der = new Uint8Array(native.raw);
+      const reencoded = new Uint8Array(pkijs.Certificate.fromBER(der).toSchema(true).toBER());
+      expect(Buffer.from(reencoded).equals(Buffer.from(der))).toBe(true);
+      const spki = createPublicKey(k2.publicKeyPem).export({ type: "spki", format: "der" });
+      const ski = new x509.X509Certificate(der).getExtension(x509.SubjectKeyIdentifierExtension);
+      const bits = pkijs.PublicKeyInfo.fromBER(new Uint8Array(spki)).subjectPublicKey.valueBlock;
+      expect(ski?.keyId).toBe(createHash("sha1").update(bits.valueHexView).digest("hex"));
+      expect(native.subjectAltName).toBe(
+        "URI:spiffe://cluster.local/ns/shop/sa/payments, DNS:web-7f9c4d5b8-x2x9z.payments.shop.svc, IP Address:10.1.0.42",
+      );
+      const result = await verify({
+        rootPem: a.boot.root.certPem,
+        intermediatesPem: a.boot.intermediate.certPem,
+        leafPem,
+        purpose: "sslclient",
+        at,
+      });
+      expect(result.ok).toBe(true);
+    },
+  );
 
   it("backdates notBefore by five minutes and keeps whole seconds", async () => {
     const now = new Date(T0.getTime() + 1_234);

@@ -4,7 +4,7 @@
  */
 import type * as pkijs from "pkijs";
 import {
-  buildCertificate,
+  buildCertificateParts,
   CLOCK_SKEW_MS,
   encodeName,
   publicKeyInfo,
@@ -29,11 +29,19 @@ import {
   subjectKeyIdentifier,
 } from "./extensions";
 import { ipToBytes } from "./ip";
-import { assertStrongKey, keySpecOfObject, readPublicKey } from "./keys";
+import { assertStrongKey, describePublicKey } from "./keys";
 import { nameConstraintViolation } from "./name-constraints";
 import { isDnsName, spiffeIdProblem } from "./names";
 import { derToPem } from "./pem";
 import { issuerStateOf, type SigningCa } from "./signing-ca";
+import {
+  fastKeyIdentifier,
+  makeLeafTemplate,
+  signFromTemplate,
+  spkiShape,
+  timeShape,
+  type LeafTemplate,
+} from "./leaf-template";
 import { extKeyUsageOids, isUsage, type Usage } from "./usages";
 
 /** LeafRequest is what a leaf certificate certifies; `now` is the issuing time. */
@@ -76,8 +84,8 @@ const emptyName = encodeName([]);
 export async function issueLeaf(ca: SigningCa, req: LeafRequest): Promise<IssuedLeaf> {
   const issuer = issuerStateOf(ca);
   const { sans, ips } = checkRequest(req);
-  const leafKey = readPublicKey(req.publicKeyPem, "the leaf public key");
-  const keySpec = keySpecOfObject(leafKey.key, "the leaf public key");
+  const leafKey = describePublicKey(req.publicKeyPem, "the leaf public key");
+  const keySpec = leafKey.spec;
   assertStrongKey(keySpec, "the leaf public key");
 
   const now = req.now.getTime();
@@ -102,28 +110,53 @@ export async function issueLeaf(ca: SigningCa, req: LeafRequest): Promise<Issued
     );
   }
 
-  const spki = publicKeyInfo(leafKey.spkiDer);
   const serial = randomSerial();
   const notBefore = wholeSeconds(new Date(now - (req.backdateMs ?? CLOCK_SKEW_MS)));
   const notAfter = wholeSeconds(new Date(Math.min(now + req.durationMs, ca.notAfter.getTime())));
-  const fixed = fixedExtensions(ca, keySpec.algorithm === "RSA", req.usages);
-  const der = await buildCertificate(
-    {
-      serial,
-      issuerName: issuer.subjectName,
-      subjectName: emptyName,
-      notBefore,
-      notAfter,
-      publicKey: spki,
-      extensions: [
-        ...fixed.head,
-        subjectKeyIdentifier(keyIdentifier(spki)),
-        fixed.authorityKeyId,
-        subjectAltName(sans, true),
-      ],
-    },
-    issuer.signer,
-  );
+  const rsa = keySpec.algorithm === "RSA";
+  const shape = templateShape(leafKey.spkiDer, rsa, req.usages, notBefore, notAfter);
+  const template = shape === undefined ? undefined : templatesOf(ca).get(shape);
+  const keyId = template ? fastKeyIdentifier(leafKey.spkiDer) : undefined;
+  let der: Uint8Array;
+  if (template && keyId) {
+    const fields = {
+      ...{ serial, notBefore, notAfter, spkiDer: leafKey.spkiDer, keyId },
+      subjectAltName: subjectAltNameDer(sans),
+    };
+    der = signFromTemplate(template, fields, (tbs) => issuer.signer.signNative(tbs));
+  } else {
+    const spki = publicKeyInfo(leafKey.spkiDer);
+    const fixed = fixedExtensions(ca, rsa, req.usages);
+    const subjectKeyId = keyIdentifier(spki);
+    const built = await buildCertificateParts(
+      {
+        serial,
+        issuerName: issuer.subjectName,
+        subjectName: emptyName,
+        notBefore,
+        notAfter,
+        publicKey: spki,
+        extensions: [
+          ...fixed.head,
+          subjectKeyIdentifier(subjectKeyId),
+          fixed.authorityKeyId,
+          // Last: a template replaces it for each leaf (leaf-template.ts).
+          subjectAltName(sans, true),
+        ],
+      },
+      issuer.signer,
+    );
+    der = built.der;
+    if (shape !== undefined) {
+      const fields = {
+        ...{ serial, notBefore, notAfter, spkiDer: leafKey.spkiDer, keyId: subjectKeyId },
+        subjectAltName: subjectAltNameDer(sans),
+      };
+      const made = makeLeafTemplate(built.tbs, built.signatureAlgorithm, fields);
+      // A shape whose fields could not be located unambiguously is remembered as such.
+      rememberTemplate(ca, shape, made ?? null);
+    }
+  }
   return {
     certChainPem: derToPem(der) + ca.chainPem,
     serialHex: Buffer.from(serial).toString("hex"),
@@ -131,6 +164,69 @@ export async function issueLeaf(ca: SigningCa, req: LeafRequest): Promise<Issued
     notAfter,
     issuerFingerprint: ca.fingerprint,
   };
+}
+
+/** maxTemplatesPerCa bounds the templates kept per CA (one per key type, usages and time form). */
+const maxTemplatesPerCa = 64;
+const templateCache = new WeakMap<SigningCa, Map<string, LeafTemplate | null>>();
+
+function templatesOf(ca: SigningCa): Map<string, LeafTemplate | null> {
+  let perCa = templateCache.get(ca);
+  if (perCa === undefined) {
+    perCa = new Map();
+    templateCache.set(ca, perCa);
+  }
+  return perCa;
+}
+
+function rememberTemplate(ca: SigningCa, shape: string, template: LeafTemplate | null): void {
+  const perCa = templatesOf(ca);
+  if (perCa.size >= maxTemplatesPerCa) {
+    const oldest = perCa.keys().next().value;
+    if (oldest !== undefined) perCa.delete(oldest);
+  }
+  perCa.set(shape, template);
+}
+
+/**
+ * templateShape names everything of a leaf but its per-leaf fields (see leaf-template.ts): two
+ * leaves of one shape have the same TBSCertificate bytes outside those fields. The issuer is the
+ * per-CA cache the shape is looked up in.
+ */
+function templateShape(
+  spkiDer: Uint8Array,
+  rsa: boolean,
+  usages: readonly Usage[],
+  notBefore: Date,
+  notAfter: Date,
+): string | undefined {
+  const key = spkiShape(spkiDer);
+  if (key === undefined) return undefined;
+  const purposes = [...new Set(usages.flatMap((u) => extKeyUsageOids[u] ?? []))].sort();
+  return `${key}|${rsa}|${purposes.join(",")}|${timeShape(notBefore, notAfter)}`;
+}
+
+/** sanCache keeps the DER of recent SAN sets: pods of one workload often share theirs. */
+const sanCache = new Map<string, Uint8Array>();
+const maxSanCache = 256;
+
+/** subjectAltNameDer is the DER of the critical subjectAltName extension, encoded by pkijs. */
+function subjectAltNameDer(sans: readonly SanEntry[]): Uint8Array {
+  const key = JSON.stringify(
+    sans.map((e) =>
+      e.type === "ip" ? [e.type, Buffer.from(e.value).toString("hex")] : [e.type, e.value],
+    ),
+  );
+  let der = sanCache.get(key);
+  if (der === undefined) {
+    der = new Uint8Array(subjectAltName(sans, true).toSchema().toBER(false));
+    if (sanCache.size >= maxSanCache) {
+      const oldest = sanCache.keys().next().value;
+      if (oldest !== undefined) sanCache.delete(oldest);
+    }
+    sanCache.set(key, der);
+  }
+  return der;
 }
 
 type FixedExtensions = { head: pkijs.Extension[]; authorityKeyId: pkijs.Extension };

@@ -4,6 +4,7 @@
  * Private keys travel as PKCS#8 PEM and public keys as SPKI PEM.
  */
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from "node:crypto";
+import { encodeKeyPair, framesCurve } from "./key-encoding";
 import {
   InvalidKeySpecError,
   PemMalformedError,
@@ -31,6 +32,8 @@ export interface GeneratedKey {
 
 /** MIN_RSA_BITS is the smallest RSA modulus meshid accepts anywhere, generated or imported. */
 const MIN_RSA_BITS = 2048;
+
+const spkiBlock = /-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\s]*)-----END PUBLIC KEY-----/;
 
 const generatableSizes: Record<KeyAlgorithm, readonly number[]> = {
   ECDSA: [256, 384],
@@ -71,26 +74,78 @@ export function normalizeKeySpec(spec: KeySpec): KeySpec {
   return { algorithm: spec.algorithm, size };
 }
 
+/**
+ * recentKeys remembers the public keys generateKey made, by their PEM, with their DER and spec, so
+ * issuing their leaf does not parse them back: OpenSSL's import of an EC public key checks the
+ * point, which cost more than generating the key. A PEM always denotes the same key, so a hit is
+ * safe whatever its origin.
+ */
+const recentKeys = new Map<string, { spkiDer: Uint8Array; spec: KeySpec }>();
+const maxRecentKeys = 256;
+
 /** generateKey creates a key pair off the event loop; the spec is checked by normalizeKeySpec. */
 export async function generateKey(spec: KeySpec): Promise<GeneratedKey> {
-  const { algorithm, size } = normalizeKeySpec(spec);
+  const normalized = normalizeKeySpec(spec);
+  const { algorithm, size } = normalized;
+  // Where the frames of key-encoding.ts do not apply (RSA), OpenSSL encodes on the thread pool:
+  // its PKCS#8 encoding on the event loop cost more than the key generation itself.
   const encoding = {
     publicKeyEncoding: { type: "spki", format: "pem" },
     privateKeyEncoding: { type: "pkcs8", format: "pem" },
   } as const;
+  const curve = algorithm === "ECDSA" ? (curveNames[size ?? 256] ?? "P-256") : algorithm;
   return new Promise((resolve, reject) => {
+    const remember = (publicKeyPem: string, spkiDer: Uint8Array) => {
+      if (recentKeys.size >= maxRecentKeys) {
+        const oldest = recentKeys.keys().next().value;
+        if (oldest !== undefined) recentKeys.delete(oldest);
+      }
+      recentKeys.set(publicKeyPem, { spkiDer, spec: normalized });
+    };
+    if (algorithm !== "RSA" && framesCurve(curve)) {
+      // Bare key objects from the thread pool, encoded here (key-encoding.ts).
+      const framed = (err: Error | null, publicKey: KeyObject, privateKey: KeyObject): void => {
+        if (err) return reject(err);
+        const { privateKeyPem, publicKeyPem, spkiDer } = encodeKeyPair(
+          curve,
+          privateKey,
+          publicKey,
+        );
+        remember(publicKeyPem, spkiDer);
+        resolve({ privateKeyPem, publicKeyPem });
+      };
+      if (algorithm === "ECDSA") generateKeyPair("ec", { namedCurve: curve }, framed);
+      else generateKeyPair("ed25519", {}, framed);
+      return;
+    }
     const done = (err: Error | null, publicKeyPem: string, privateKeyPem: string): void => {
-      if (err) reject(err);
-      else resolve({ privateKeyPem, publicKeyPem });
+      if (err) return reject(err);
+      const body = spkiBlock.exec(publicKeyPem)?.[1];
+      if (body !== undefined) remember(publicKeyPem, new Uint8Array(Buffer.from(body, "base64")));
+      resolve({ privateKeyPem, publicKeyPem });
     };
     if (algorithm === "ECDSA") {
-      generateKeyPair("ec", { namedCurve: curveNames[size ?? 256] ?? "P-256", ...encoding }, done);
+      generateKeyPair("ec", { namedCurve: curve, ...encoding }, done);
     } else if (algorithm === "RSA") {
       generateKeyPair("rsa", { modulusLength: size ?? MIN_RSA_BITS, ...encoding }, done);
     } else {
       generateKeyPair("ed25519", encoding, done);
     }
   });
+}
+
+/**
+ * describePublicKey reads an SPKI public key PEM into its DER and KeySpec; keys generateKey made
+ * are not parsed again. Throws PemMalformedError or UnsupportedKeyError like readPublicKey.
+ */
+export function describePublicKey(
+  pem: string,
+  what: string,
+): { spkiDer: Uint8Array; spec: KeySpec } {
+  const recent = recentKeys.get(pem);
+  if (recent !== undefined) return recent;
+  const { key, spkiDer } = readPublicKey(pem, what);
+  return { spkiDer, spec: keySpecOfObject(key, what) };
 }
 
 /** publicKeyFromPrivate derives the SPKI PEM public key of a private key PEM. */
@@ -165,8 +220,6 @@ export function parsePrivateKey(pem: string, what: string): KeyObject {
 export function parsePublicKey(pem: string, what: string): KeyObject {
   return readPublicKey(pem, what).key;
 }
-
-const spkiBlock = /-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\s]*)-----END PUBLIC KEY-----/;
 
 /**
  * readPublicKey reads an SPKI public key PEM and returns the key with its DER. The PEM is decoded

@@ -13,6 +13,11 @@ import type { KeySpec } from "./keys";
 export interface Signer {
   readonly spec: KeySpec;
   sign(cert: pkijs.Certificate): Promise<void>;
+  /**
+   * signNative signs already-encoded TBSCertificate bytes with node:crypto, with the same
+   * algorithm `sign` writes into the certificate (DER ECDSA signatures, PKCS#1 v1.5, PureEdDSA).
+   */
+  signNative(tbs: Uint8Array): Uint8Array;
 }
 
 const idEd25519 = "1.3.101.112";
@@ -43,6 +48,7 @@ export async function createSigner(privateKey: KeyObject, spec: KeySpec): Promis
   return {
     spec,
     sign: (cert) => cert.sign(key, hash, pkiEngine),
+    signNative: (tbs) => new Uint8Array(nodeSign(hash, tbs, privateKey)),
   };
 }
 
@@ -57,5 +63,6 @@ function ed25519Signer(privateKey: KeyObject, spec: KeySpec): Signer {
       cert.signatureValue = new asn1js.BitString({ valueHex: new Uint8Array(signature) });
       return Promise.resolve();
     },
+    signNative: (tbs) => new Uint8Array(nodeSign(null, tbs, privateKey)),
   };
 }
