@@ -7,6 +7,7 @@
  * that is no longer requested is rolled back. Its state lives in MeshCA status and the Secrets,
  * never only in memory: each step is decided from them again, and each write is guarded, so a
  * restart at any point resumes where the API says the rotation stands. Only the leader runs it.
+ * A change of the MeshCA's spec wakes it at once; its status writes do not.
  */
 import type { V1Secret } from "@kubernetes/client-node";
 import {
@@ -28,7 +29,7 @@ import type {
 } from "../kube/client";
 import { isConflict } from "../kube/errors";
 import { recordEvent } from "../kube/events";
-import type { Controller, Watch } from "../kube/manager";
+import { watch, type Controller, type Source, type Watch } from "../kube/manager";
 import { buildCaSecret } from "../kube/objects";
 import type { ReconcileResult } from "../kube/queue";
 import { trustBundleStale } from "../policy/issuance";
@@ -64,6 +65,8 @@ export interface RotationObserver {
 
 /** RootRotationDeps are the ports the rotation uses. */
 export interface RootRotationDeps extends InventoryDeps {
+  /** meshcas is the cache of the one MeshCA: its spec changes wake the controller. */
+  meshcas: Source<MeshCA>;
   kube: MeshCaRotationPort & SecretPort & EventPort & WebhookConfigPort & ClusterTrustBundlePort;
   ca: () => CaStatus;
   /** recheckCa makes the CA manager read the CA Secrets now. */
@@ -137,12 +140,23 @@ export class RootRotationController implements Controller {
   readonly name = "rootrotation";
   readonly concurrency = 1;
   private reported?: string;
+  /** seenGeneration is the MeshCA metadata.generation the last reconcile read. */
+  private seenGeneration?: number;
 
   constructor(private readonly deps: RootRotationDeps) {}
 
-  /** watches: none; a rotation under way is looked at every few seconds, an idle one at recheck. */
+  /**
+   * watches: a MeshCA whose spec changed since the last reconcile read it (a new metadata.generation),
+   * so a new `spec.rootRotation` is acted on at once. Status writes (this controller's and the
+   * MeshCA status controller's) keep the generation and cost only this comparison. Beyond that, a
+   * rotation under way is looked at every few seconds, an idle one at recheck.
+   */
   watches(): Watch[] {
-    return [];
+    return [
+      watch(this.deps.meshcas, (_type, mca) =>
+        mca.metadata?.generation === this.seenGeneration ? [] : [MESHCA_NAME],
+      ),
+    ];
   }
 
   allKeys(): string[] {
@@ -154,6 +168,7 @@ export class RootRotationController implements Controller {
     const idle = { requeueAfterMs: config.caRecheckPeriodMs };
     const mca = await kube.getMeshCa(MESHCA_NAME);
     if (!mca) return idle;
+    this.seenGeneration = mca.metadata.generation;
     const status = this.deps.ca();
     const state = mca.status?.rotation;
     if (!status.ready) return rotationInProgress(state) ? { requeueAfterMs: busyMs } : idle;
