@@ -1,10 +1,12 @@
 /**
  * The informers every controller reads, created once through the manager: pods (slimmed to what
  * the operator reads, indexed by UID), the Secrets meshid manages (without tls.crt and tls.key,
- * indexed by the pod they are bound to), MeshIdentities, and the trust-bundle ConfigMaps (selected by name).
+ * indexed by the pod they are bound to), MeshIdentities, the trust-bundle ConfigMaps (selected by
+ * name), and the one MeshCA (selected by name), whose spec carries the root rotation request.
  */
 import type { KubeConfig, V1ConfigMap, V1Pod, V1Secret } from "@kubernetes/client-node";
 import type { MeshIdentity } from "../api/v1alpha1/types";
+import { MESHCA_NAME, MESHCA_PLURAL, type MeshCA } from "../api/v1alpha1/meshca";
 import { GROUP, PLURAL, VERSION } from "../api/v1alpha1/names";
 import type { Informer } from "./kube/informer";
 import type { ControllerManager } from "./kube/manager";
@@ -26,6 +28,7 @@ export interface Caches {
   secrets: Informer<V1Secret>;
   identities: Informer<MeshIdentity>;
   bundles: Informer<V1ConfigMap>;
+  meshcas: Informer<MeshCA>;
 }
 
 /** registerCaches creates the shared informers; the manager starts them. */
@@ -48,6 +51,15 @@ export function registerCaches(manager: ControllerManager, kc: KubeConfig): Cach
     bundles: manager.informer("configmaps", {
       source: namedConfigMapSource(kc, trustBundleConfigMap),
       transform: withoutManagedFields,
+    }),
+    meshcas: manager.informer(`${MESHCA_PLURAL}.${GROUP}`, {
+      source: customResourceSource<MeshCA>(
+        kc,
+        GROUP,
+        VERSION,
+        MESHCA_PLURAL,
+        `metadata.name=${MESHCA_NAME}`,
+      ),
     }),
   };
 }

@@ -42,7 +42,11 @@ class FakeKube
   implements MeshCaRotationPort, SecretPort, EventPort, WebhookConfigPort, ClusterTrustBundlePort
 {
   secrets = new Map<string, V1Secret>();
-  meshCa: MeshCA = { apiVersion: "meshid.dev/v1alpha1", kind: "MeshCA", metadata: {} };
+  meshCa: MeshCA = {
+    apiVersion: "meshid.dev/v1alpha1",
+    kind: "MeshCA",
+    metadata: { name: "meshid", generation: 1 },
+  };
   events: CoreV1Event[] = [];
   writes: string[] = [];
   private rv = 1;
@@ -167,7 +171,9 @@ async function setup(mode: "bootstrap" | "external" = "bootstrap") {
   ]);
   const clock = new FakeClock(now);
   const transitions: string[] = [];
+  const meshcas = new MemoryCache<MeshCA>();
   const controller = new RootRotationController({
+    meshcas,
     pods: new MemoryCache<V1Pod>([pod("a"), pod("b")]),
     secrets,
     bundles: new MemoryCache<V1ConfigMap>(),
@@ -209,8 +215,10 @@ async function setup(mode: "bootstrap" | "external" = "bootstrap") {
     }
   };
   const rotation = () => kube.meshCa.status?.rotation;
+  /** request sets spec.rootRotation; like the API server, a spec change bumps the generation. */
   const request = (token?: string) => {
     kube.meshCa.spec = token ? { rootRotation: token } : {};
+    kube.meshCa.metadata.generation = (kube.meshCa.metadata.generation ?? 0) + 1;
   };
   const forge = async (name: string, from: V1Secret) =>
     secrets.put({ ...from, metadata: { ...from.metadata, name, uid: `uid-${name}` } });
@@ -219,6 +227,7 @@ async function setup(mode: "bootstrap" | "external" = "bootstrap") {
   return {
     ...{ kube, controller, clock, pods, rotation, request, bundle, transitions, first, ca },
     secrets,
+    meshcas,
     forge,
   };
 }
@@ -433,5 +442,30 @@ describe("RootRotationController.reconcile", () => {
     t.kube.patchMeshCaRotation = async (n, r) => patch(n, r, "stale");
     expect(await t.controller.reconcile()).toEqual({ requeueAfterMs: 2_000 });
     expect(t.rotation()).toBeUndefined();
+  });
+});
+
+describe("RootRotationController.watches", () => {
+  it("wakes the controller for a change of the MeshCA spec, never for a write of its status", async () => {
+    const t = await setup();
+    const keys: string[] = [];
+    for (const w of t.controller.watches()) w.subscribe((k) => keys.push(...k));
+    const observe = () => t.meshcas.put(structuredClone(t.kube.meshCa));
+    await t.controller.reconcile();
+    observe();
+    expect(keys).toEqual([]);
+
+    t.request("r1");
+    observe();
+    expect(keys).toEqual(["meshid"]);
+
+    await t.controller.reconcile();
+    expect(t.rotation()).toMatchObject({ id: "r1", phase: "Prepared" });
+    observe();
+    expect(keys).toEqual(["meshid"]);
+
+    t.request();
+    observe();
+    expect(keys).toEqual(["meshid", "meshid"]);
   });
 });

@@ -70,9 +70,10 @@ export const permissions: readonly Permission[] = [
   {
     apiGroup: "meshid.dev",
     resources: ["meshcas"],
-    verbs: ["get"],
+    verbs: ["get", "list", "watch"],
     resourceNames: ["meshid"],
-    why: "read the one MeshCA object (meshid): its root rotation request and state",
+    // list and watch select it by name (metadata.name=meshid), so the grant holds to that name.
+    why: "read and watch the one MeshCA object (meshid): its root rotation request and state",
   },
   {
     apiGroup: "meshid.dev",

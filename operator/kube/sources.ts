@@ -128,16 +128,21 @@ export function namedConfigMapSource(
   };
 }
 
-/** customResourceSource lists and watches a custom resource in all namespaces. */
+/**
+ * customResourceSource lists and watches a custom resource in all namespaces (or cluster-wide),
+ * only the objects `fieldSelector` selects when given: `metadata.name=<name>` lets RBAC limit the
+ * grant to that name.
+ */
 export function customResourceSource<T extends k8s.KubernetesObject>(
   kc: k8s.KubeConfig,
   group: string,
   version: string,
   plural: string,
+  fieldSelector?: string,
 ): ResourceSource<T> {
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   return {
-    describe: `${plural}.${group}`,
+    describe: fieldSelector ? `${plural}.${group} (${fieldSelector})` : `${plural}.${group}`,
     list: async (token) =>
       toPage(
         (
@@ -149,14 +154,14 @@ export function customResourceSource<T extends k8s.KubernetesObject>(
               undefined,
               undefined,
               token,
-              undefined,
+              fieldSelector,
               undefined,
               pageSize,
             ),
           )
         ).body as ListBody<T>,
       ),
-    watch: makeWatch<T>(kc, `/apis/${group}/${version}/${plural}`),
+    watch: makeWatch<T>(kc, `/apis/${group}/${version}/${plural}`, undefined, fieldSelector),
   };
 }
 
