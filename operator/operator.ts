@@ -1,8 +1,7 @@
 /**
- * MeshIdOperator is the process's wiring on top of @dot-i/k8s-operator's `Operator`: the framework
- * loads the kubeconfig and drives init/start/stop; everything else is built here from its parts —
- * the caches and controllers (run by the ControllerManager), the CA, the webhook, leader election,
- * metrics and health. What wakes a controller is declared in the controller's own file.
+ * MeshIdOperator wires the process on @dot-i/k8s-operator's `Operator` (kubeconfig, init, start,
+ * stop): caches and controllers (run by the ControllerManager), the CA, the webhook, leader
+ * election, metrics and health. What wakes a controller is declared in the controller's own file.
  */
 import Operator, { type ResourceEvent } from "@dot-i/k8s-operator";
 import { systemClock } from "./clock";
@@ -90,13 +89,12 @@ export class MeshIdOperator extends Operator {
     manager.add(this.pods);
     manager.add(new CaStatusController({ ...shared, existing, renewAt: () => this.ca?.renewAt }));
     const recheckCa = async () => this.ca?.recheck();
-    manager.add(new RootRotationController({ ...shared, existing, observer: metrics, recheckCa }));
+    manager.add(new RootRotationController({ ...shared, ...more, recheckCa }));
     const signer = { ...shared, observer: metrics, random: Math.random };
     const certs = await addPodCertificates(manager, this.kubeConfig, this.client, signer);
     manager.add(new IdentityController({ ...shared, ...more, ...certs }));
     await manager.start();
     log.info("Caches synced", manager.sizes());
-
     if (config.webhookPort > 0) {
       const admission = { identities: (ns: string) => caches.identities.list(ns), randomToken };
       this.webhook = new WebhookManager({ ...shared, admission });
