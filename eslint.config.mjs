@@ -97,4 +97,9 @@ export default tseslint.config(
     files: ["**/*.test.ts", "operator/testing/**/*.ts", "test/**/*.ts", "hack/**/*.ts"],
     rules: { "@typescript-eslint/no-restricted-imports": "off" },
   },
+  {
+    // The process's wiring stays short; a new part brings its own module (docs/architecture.md).
+    files: ["operator/operator.ts"],
+    rules: { "max-lines": ["error", { max: 150, skipBlankLines: false, skipComments: false }] },
+  },
 );
