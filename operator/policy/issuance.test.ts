@@ -2,6 +2,7 @@ import { spreadFraction } from "./pacing";
 import {
   decideIssuance,
   desiredContents,
+  keyMayBeKept,
   renewalTime,
   requeueDelay,
   trustBundleStale,
@@ -91,10 +92,10 @@ describe("decideIssuance", () => {
       "ca-change",
     ],
     [
-      "a certificate claiming another SPIFFE ID is replaced",
+      "a certificate claiming another SPIFFE ID is replaced as invalid",
       { ...good, contents: { ...good.contents!, uris: ["spiffe://cluster.local/ns/bank/sa/x"] } },
       desired,
-      "spec-change",
+      "invalid",
     ],
     [
       "changed DNS names re-issue",
@@ -279,6 +280,18 @@ describe("a MeshIdentity spec change, with the re-issue paced", () => {
     });
   });
 
+  it("never paces a certificate of another SPIFFE ID: only tampering puts one there", () => {
+    const copied = {
+      ...good,
+      contents: { ...good.contents!, uris: ["spiffe://cluster.local/ns/shop/sa/admin"] },
+    };
+    expect(decideIssuance(desired, copied, { ...ctx, specChange })).toEqual({
+      issue: true,
+      reason: "invalid",
+      detail: "the certificate certifies another SPIFFE ID than the pod's",
+    });
+  });
+
   it("takes the earlier slot when a CA change is paced too", () => {
     const previous = { ...good, chain: "other-trusted" as const };
     const caChange = { since: new Date(now.getTime() + hour), spreadMs: 60_000 };
@@ -287,6 +300,23 @@ describe("a MeshIdentity spec change, with the re-issue paced", () => {
       renewAt: slot,
       paced: "ca-change",
     });
+  });
+});
+
+describe("keyMayBeKept", () => {
+  const never = { ...desired.key, rotationPolicy: "Never" as const };
+  it("keeps the key of this identity's certificate under rotationPolicy Never", () => {
+    expect(keyMayBeKept(good, never, desired.spiffeId)).toBe(true);
+  });
+  it("never re-certifies a key copied from another identity's Secret", () => {
+    const copied = {
+      ...good,
+      contents: { ...good.contents!, uris: ["spiffe://cluster.local/ns/shop/sa/admin"] },
+    };
+    expect(keyMayBeKept(copied, never, desired.spiffeId)).toBe(false);
+  });
+  it("rotates under rotationPolicy Always", () => {
+    expect(keyMayBeKept(good, desired.key, desired.spiffeId)).toBe(false);
   });
 });
 

@@ -198,6 +198,14 @@ export function decideIssuance(
       reason: "invalid",
       detail: "the renewal time is not within the certificate's validity",
     };
+  // Only tampering puts another identity in a pod's Secret (a pod's namespace, service account
+  // and the trust domain never change under it): it is replaced at once, never paced.
+  if (!sameSet(contents.uris, [desired.spiffeId]))
+    return {
+      issue: true,
+      reason: "invalid",
+      detail: "the certificate certifies another SPIFFE ID than the pod's",
+    };
   const now = ctx.now.getTime();
   const caDue =
     existing.chain === "other-trusted" && ctx.caChange
@@ -238,16 +246,19 @@ export function decideIssuance(
 
 /**
  * keyMayBeKept tells whether a stored key may be certified again: rotationPolicy Never, and a
- * readable key that matches a certificate meshid issued, of the algorithm and size wanted. A key
+ * readable key that matches a certificate meshid issued for this identity (a key copied from
+ * another pod's Secret is never certified for this one), of the algorithm and size wanted. A key
  * from a Secret meshid did not issue may be known to whoever wrote it.
  */
 export function keyMayBeKept(
   existing: ExistingCertificate | undefined,
   want: KeySettings,
+  spiffeId: string,
 ): boolean {
   const key = existing?.contents?.key;
   return (
     want.rotationPolicy === "Never" &&
+    sameSet(existing?.contents?.uris ?? [], [spiffeId]) &&
     existing?.readable === true &&
     existing.keyMatches &&
     (existing.chain === "current" || existing.chain === "other-trusted") &&
