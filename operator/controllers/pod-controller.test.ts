@@ -314,6 +314,37 @@ describe("PodController.reconcile", () => {
     expect(kube.events.map((e) => e.reason)).toEqual(["InvalidCertificate"]);
   });
 
+  it("judges an edit made right after its own write by the edit, never by what it wrote", async () => {
+    const { controller, kube, secrets, pods } = setup({
+      pods: [pod("p1"), pod("p2", {}, "admin")],
+    });
+    await controller.reconcile("shop/p1");
+    await controller.reconcile("shop/p2");
+    const mine = secrets.get("shop/meshid-p1")!;
+    // Another writer puts p2's valid pair into p1's Secret, keeping p1's owner and annotations.
+    secrets.put({
+      ...mine,
+      metadata: { ...mine.metadata, resourceVersion: "900" },
+      data: { ...secrets.get("shop/meshid-p2")!.data },
+    });
+    await controller.reconcile("shop/p1");
+    expect(kube.writes).toEqual(["create meshid-p1", "create meshid-p2", "replace meshid-p1"]);
+    expect(cert(secrets.get("shop/meshid-p1")).uris).toEqual([
+      "spiffe://cluster.local/ns/shop/sa/payments",
+    ]);
+    // Deleted and re-created by someone else: a new uid, judged from the cache too.
+    const now = secrets.get("shop/meshid-p1")!;
+    secrets.delete("shop/meshid-p1");
+    secrets.put({
+      ...now,
+      metadata: { ...now.metadata, uid: "someone-else", resourceVersion: "901" },
+      data: { ...now.data, "tls.crt": Buffer.from("forged").toString("base64") },
+    });
+    await controller.reconcile("shop/p1");
+    expect(kube.writes.at(-1)).toBe("replace meshid-p1");
+    expect(pods.get("shop/p1")).toBeDefined();
+  });
+
   it("replaces a Secret whose renewal time was moved past its expiry", async () => {
     const { controller, kube, secrets } = setup();
     await controller.reconcile("shop/p1");

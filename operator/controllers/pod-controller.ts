@@ -177,6 +177,7 @@ export class PodController implements Controller {
         return [key];
       }),
       watch(secrets, (_type, secret) => {
+        this.forgetEchoed(secret);
         const owner = secret.metadata?.ownerReferences?.find((o) => o.kind === "Pod");
         return owner ? [objectKey(secret.metadata?.namespace ?? "", owner.name)] : [];
       }),
@@ -194,17 +195,22 @@ export class PodController implements Controller {
 
   /**
    * specWindow paces the re-issue of certificates that no longer match their MeshIdentity's spec:
-   * a window opened when this replica first reconciled a pod under the current generation, holding
-   * every pod the MeshIdentity selects at the configured rate.
+   * a window opened when this replica first reconciled a pod under a new generation (or the one
+   * still open then), holding every pod the MeshIdentity selects at the configured rate.
    */
   private specWindow(key: string, mi: MeshIdentity, pacing: Pacing): PacedWindow {
     const generation = mi.metadata.generation ?? 0;
+    const spreadMs = spreadWindowMs(mi.status?.selectedPods ?? 0, pacing);
+    const now = this.deps.clock.now();
     let seen = this.specSeen.get(key);
     if (seen?.generation !== generation) {
-      seen = { generation, since: this.deps.clock.now() };
+      // A change while a window is open keeps that window, so edits in a row cannot push a pod's
+      // turn back again and again; the pacer still caps the starts at the rate.
+      const open = seen && seen.since.getTime() + spreadMs > now.getTime();
+      seen = { generation, since: open && seen ? seen.since : now };
       this.specSeen.set(key, seen);
     }
-    return { since: seen.since, spreadMs: spreadWindowMs(mi.status?.selectedPods ?? 0, pacing) };
+    return { since: seen.since, spreadMs };
   }
 
   /** pacedWaiting counts the pods waiting for their slot of a paced re-issue, by reason. */
@@ -408,7 +414,7 @@ export class PodController implements Controller {
     const now = deps.clock.now();
     const { keyPem, leaf, renewAt } = await issueCertificate(ca.ca, {
       key: desired.key,
-      ...(existing?.keyPem && keyMayBeKept(existing, desired.key)
+      ...(existing?.keyPem && keyMayBeKept(existing, desired.key, desired.spiffeId)
         ? { reuseKeyPem: existing.keyPem }
         : {}),
       spiffeId: desired.spiffeId,
@@ -563,17 +569,37 @@ export class PodController implements Controller {
    * whole Secrets kept that long were tens of megabytes. Its verdict is in the existing cache.
    */
   private remember(key: string, secret: V1Secret, now: Date): void {
+    // The informer already delivered this version: nothing to remember.
+    if (this.deps.secrets.get(key)?.metadata?.resourceVersion === secret.metadata?.resourceVersion)
+      return;
     this.written.set(key, { secret: slimSecret(secret), at: now.getTime() });
   }
 
-  /** currentSecret is the freshest copy of a managed Secret: the cache, or what we just wrote. */
+  /**
+   * forgetEchoed drops what this replica wrote once the informer delivers that very version: from
+   * then on the cache is as fresh as the copy, and whatever comes after (another writer's edit, a
+   * delete and re-create) must be judged from the cache, never by the copy's verdict.
+   */
+  private forgetEchoed(secret: V1Secret): void {
+    const key = objectKey(secret.metadata?.namespace ?? "", secret.metadata?.name ?? "");
+    const mine = this.written.get(key)?.secret.metadata;
+    if (mine && mine.resourceVersion === secret.metadata?.resourceVersion) this.written.delete(key);
+  }
+
+  /**
+   * currentSecret is the freshest copy of a managed Secret: the cache, or what this replica just
+   * wrote while the informer has not delivered it yet. A cached Secret of another uid was deleted
+   * and re-created by someone else: the cache is the truth then.
+   */
   private currentSecret(namespace: string, name: string): V1Secret | undefined {
     const key = objectKey(namespace, name);
     const cached = this.deps.secrets.get(key);
     const mine = this.written.get(key);
     if (!mine) return cached;
     const fresh = this.deps.clock.now().getTime() - mine.at < 60_000;
-    if (cached?.metadata?.resourceVersion === mine.secret.metadata?.resourceVersion || !fresh) {
+    const same = (f: "resourceVersion" | "uid") =>
+      cached?.metadata?.[f] === mine.secret.metadata?.[f];
+    if (same("resourceVersion") || (cached && !same("uid")) || !fresh) {
       this.written.delete(key);
       return cached;
     }
