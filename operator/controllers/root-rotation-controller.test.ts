@@ -27,7 +27,7 @@ import type {
 } from "../kube/client";
 import { FakeClock } from "../testing/fake-clock";
 import { MemoryCache } from "../testing/memory-cache";
-import { labels, podSecretName } from "../policy/naming";
+import { labels, podSecretName, trustBundleConfigMap, trustBundleKey } from "../policy/naming";
 import { createLogger } from "../logger";
 import type { CaStatus } from "./ca-manager";
 import { ExistingCache } from "./existing";
@@ -119,8 +119,17 @@ const now = new Date("2026-11-28T12:00:00Z");
 
 /** pod is a live pod of namespace shop; its identity Secret is meshid-<name>. */
 const pod = (name: string): V1Pod => ({
-  metadata: { name, namespace: "shop", uid: `pod-uid-${name}` },
+  metadata: { name, namespace: "shop", uid: `pod-uid-${name}`, labels: { app: "pay" } },
+  spec: { serviceAccountName: "payments", containers: [] },
 });
+
+/** identity selects the pods above: only a selected pod's identity Secret is counted. */
+const identity: MeshIdentity = {
+  apiVersion: "meshid.dev/v1alpha1",
+  kind: "MeshIdentity",
+  metadata: { name: "payments", namespace: "shop", uid: "mi-1", generation: 1 },
+  spec: { selector: { matchLabels: { app: "pay" } } },
+};
 
 async function leafSecret(ca: SigningCa, podName: string): Promise<V1Secret> {
   const name = podSecretName(podName)!;
@@ -160,10 +169,19 @@ async function setup(mode: "bootstrap" | "external" = "bootstrap") {
   kube.put("meshid-ca", { ...data.intermediate });
   if (mode === "bootstrap") kube.put("meshid-root-ca", { ...data.root });
   let status: CaStatus = { ready: true, ca: first };
-  // The CA manager, narrowly: it loads whatever meshid-ca holds.
+  // The namespace's bundle ConfigMap, kept by the trust-bundle publisher in the operator.
+  const bundles = new MemoryCache<V1ConfigMap>();
+  const publish = (pem: string) =>
+    bundles.put({
+      metadata: { name: trustBundleConfigMap, namespace: "shop" },
+      data: { [trustBundleKey]: pem },
+    });
+  publish(first.trustBundlePem);
+  // The CA manager, narrowly: it loads whatever meshid-ca holds, and the publisher follows.
   const recheckCa = async () => {
     const pems = decodeCaSecretData(kube.secrets.get("meshid-ca")!.data);
     status = { ready: true, ca: await loadSigningCa({ ...pems, rootsPem: pems.caPem, now }) };
+    publish(status.ca.trustBundlePem);
   };
   const secrets = new MemoryCache<V1Secret>([
     await leafSecret(first, "a"),
@@ -176,8 +194,8 @@ async function setup(mode: "bootstrap" | "external" = "bootstrap") {
     meshcas,
     pods: new MemoryCache<V1Pod>([pod("a"), pod("b")]),
     secrets,
-    bundles: new MemoryCache<V1ConfigMap>(),
-    identities: new MemoryCache<MeshIdentity>(),
+    bundles,
+    identities: new MemoryCache<MeshIdentity>([identity]),
     kube,
     ca: () => status,
     recheckCa,
@@ -257,7 +275,7 @@ describe("RootRotationController.reconcile", () => {
     await t.controller.reconcile();
     expect(t.rotation()).toMatchObject({
       phase: "Propagating",
-      carriers: { total: 2, pending: 2 },
+      carriers: { total: 3, pending: 2 },
     });
     expect(t.rotation()?.message).toMatch(/waiting for 2 carrier/);
 
@@ -326,7 +344,7 @@ describe("RootRotationController.reconcile", () => {
     await t.pods(false);
     await t.forge("meshid-copy", original!);
     await t.controller.reconcile();
-    expect(t.rotation()?.carriers).toEqual({ total: 2, pending: 0 });
+    expect(t.rotation()?.carriers).toEqual({ total: 3, pending: 0 });
     await t.clock.advance(120_000);
     await t.controller.reconcile();
     await t.controller.reconcile();

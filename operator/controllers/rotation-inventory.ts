@@ -11,7 +11,8 @@ import type { ClusterTrustBundlePort, WebhookConfigPort } from "../kube/client";
 import { clusterTrustBundleName } from "../kube/cluster-trust-bundle";
 import type { Source } from "../kube/manager";
 import type { SigningCa } from "../pki";
-import { identitySecretName, podOwnerUid } from "../policy/binding";
+import { identitySecretName } from "../policy/binding";
+import { podQualifies, selectIdentity } from "../policy/selection";
 import { trustBundleStale } from "../policy/issuance";
 import { labels, objectKey, trustBundleConfigMap, trustBundleKey } from "../policy/naming";
 import { knownExisting, type ExistingCache } from "./existing";
@@ -31,22 +32,23 @@ const text = (data: Record<string, string> | undefined, key: string): string | u
   data?.[key] ? Buffer.from(data[key], "base64").toString("utf8") : undefined;
 
 /**
- * boundSecrets are the managed Secrets meshid binds to a live pod: the pod's identity Secret by
- * name, owned by that pod's UID. A copy of a real Secret under another name, or one a pod's
- * author labelled as managed, is never counted, so it cannot hold a rotation back.
+ * boundSecrets are the identity Secrets of live pods a MeshIdentity selects: the pod's Secret by
+ * name, whose Pod ownerReference names that pod by name and UID. Only such a Secret is judged by
+ * the pod reconcile; a copy under another name, a Secret a pod's author labelled as managed, or
+ * one of a pod no MeshIdentity selects is never counted, so none can hold a rotation back.
  */
-function boundSecrets(deps: Pick<InventoryDeps, "pods" | "secrets">): V1Secret[] {
-  const bound = new Set<string>();
+function boundSecrets(deps: Pick<InventoryDeps, "pods" | "secrets" | "identities">): V1Secret[] {
+  const out: V1Secret[] = [];
   for (const p of deps.pods.list()) {
+    const { namespace = "", name: podName, uid } = p.metadata ?? {};
+    if (!podQualifies(p) || !selectIdentity(p, deps.identities.list(namespace)).winner) continue;
     const name = identitySecretName(p);
-    if (name) bound.add(`${p.metadata?.namespace}/${name}@${p.metadata?.uid}`);
+    const s = name === undefined ? undefined : deps.secrets.get(objectKey(namespace, name));
+    const owner = s?.metadata?.ownerReferences?.find((o) => o.kind === "Pod");
+    if (s?.metadata?.labels?.[labels.managed] !== "true" || !owner) continue;
+    if (owner.name === podName && owner.uid === uid) out.push(s);
   }
-  return deps.secrets
-    .list()
-    .filter((s) => s.metadata?.labels?.[labels.managed] === "true")
-    .filter((s) =>
-      bound.has(`${s.metadata?.namespace}/${s.metadata?.name}@${podOwnerUid(s) ?? ""}`),
-    );
+  return out;
 }
 
 /**
