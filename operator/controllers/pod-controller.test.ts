@@ -432,6 +432,25 @@ describe("PodController.reconcile", () => {
     expect(cert(secrets.get("shop/meshid-p1")).dnsNames).toEqual(["payments.shop.svc"]);
   });
 
+  it("keeps a spec change's window open through further edits, so a pod's turn is not pushed back", async () => {
+    const pods = Array.from({ length: 10 }, (_, i) => pod(`p${i}`));
+    const { controller, identities, clock } = setup({ pods, reissueRate: 1 });
+    await controller.reconcile("shop/p1");
+    const edit = (generation: number) => {
+      const changed = identity({ dnsNames: [`v${generation}.payments.shop.svc`] });
+      changed.metadata.generation = generation;
+      changed.status = { selectedPods: 10 };
+      identities.put(changed);
+    };
+    edit(2);
+    const first = await controller.reconcile("shop/p1");
+    const turn = clock.now().getTime() + first.requeueAfterMs!;
+    await clock.advance(500);
+    edit(3);
+    const second = await controller.reconcile("shop/p1");
+    expect(clock.now().getTime() + second.requeueAfterMs!).toBe(turn);
+  });
+
   it("gives a pod of another service account nothing", async () => {
     const { controller, kube } = setup({
       identities: [identity({ serviceAccountName: "payments" })],
