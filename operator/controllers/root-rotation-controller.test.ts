@@ -216,6 +216,7 @@ async function setup(mode: "bootstrap" | "external" = "bootstrap") {
       caRotationSoakMs: 120_000,
       caRecheckPeriodMs: 30_000,
       webhookConfigName: "meshid",
+      defaultDurationMs: 86_400_000,
     },
   });
   const ca = () => (status.ready ? status.ca : undefined)!;

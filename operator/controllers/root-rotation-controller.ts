@@ -35,7 +35,12 @@ import {
 } from "../policy/root-rotation";
 import { bundleFingerprints, type SigningCa } from "../pki";
 import type { CaStatus } from "./ca-manager";
-import { countCarriers, leavesOnPrevious, type InventoryDeps } from "./rotation-inventory";
+import {
+  countCarriers,
+  leavesOnPrevious,
+  podCertificateLifetimeMs,
+  type InventoryDeps,
+} from "./rotation-inventory";
 import { prepareRotation, startingState, type PrepareDeps } from "./rotation-prepare";
 import { activate, propagate, retire, rollback, type RotationStepDeps } from "./rotation-steps";
 import { writeRotation } from "./rotation-store";
@@ -53,7 +58,10 @@ export interface RootRotationDeps extends InventoryDeps, PrepareDeps, RotationSt
   ca: () => CaStatus;
   observer: RotationObserver;
   config: PrepareDeps["config"] &
-    Pick<Config, "caRotationSoakMs" | "caRecheckPeriodMs" | "webhookConfigName">;
+    Pick<
+      Config,
+      "caRotationSoakMs" | "caRecheckPeriodMs" | "webhookConfigName" | "defaultDurationMs"
+    >;
 }
 
 /** busyMs is how often a rotation under way is looked at. */
@@ -139,6 +147,7 @@ export class RootRotationController implements Controller {
     const phase = state && rotationInProgress(state) ? state.phase : undefined;
     const carriers = phase === "Propagating" ? await countCarriers(this.deps, ca) : undefined;
     const leaves = phase === "Draining" ? leavesOnPrevious(this.deps, ca) : 0;
+    const podCertsMs = phase === "Draining" ? podCertificateLifetimeMs(this.deps) : 0;
     const step = nextRotationStep({
       ...(mca.spec?.rootRotation ? { requested: mca.spec.rootRotation } : {}),
       ...(state ? { state } : {}),
@@ -148,6 +157,9 @@ export class RootRotationController implements Controller {
       signingWithNext: ca.fingerprint === state?.nextIntermediate?.fingerprint,
       carriersPending: carriers?.pending ?? 0,
       leavesOnPrevious: leaves,
+      ...(podCertsMs > 0 && state
+        ? { podCertificatesUntil: new Date(Date.parse(state.since) + podCertsMs) }
+        : {}),
     });
     this.carriers = carriers;
     this.leavesPending = leaves;

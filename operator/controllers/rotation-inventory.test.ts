@@ -5,7 +5,12 @@ import { generateKey, issueLeaf, loadSigningCa, type SigningCa } from "../pki";
 import { MemoryCache } from "../testing/memory-cache";
 import { labels, podSecretName } from "../policy/naming";
 import { ExistingCache } from "./existing";
-import { countCarriers, leavesOnPrevious, type InventoryDeps } from "./rotation-inventory";
+import {
+  countCarriers,
+  leavesOnPrevious,
+  podCertificateLifetimeMs,
+  type InventoryDeps,
+} from "./rotation-inventory";
 
 const now = new Date("2026-11-28T12:00:00Z");
 const b64 = (s: string) => Buffer.from(s).toString("base64");
@@ -67,7 +72,7 @@ function deps(pods: V1Pod[], secrets: V1Secret[]): InventoryDeps {
       getMutatingWebhookConfiguration: async () => undefined,
       getClusterTrustBundle: async () => undefined,
     },
-    config: { webhookConfigName: "meshid" },
+    config: { webhookConfigName: "meshid", defaultDurationMs: 86_400_000 },
   } as unknown as InventoryDeps;
 }
 
@@ -116,5 +121,18 @@ describe("the root rotation's inventory", () => {
       ],
     );
     expect(leavesOnPrevious(d, current)).toBe(0);
+  });
+
+  it("bounds the pod certificates kubelet holds by the longest PodCertificate lifetime", () => {
+    const d = deps([], []);
+    expect(podCertificateLifetimeMs(d)).toBe(0);
+    const pcr = (name: string, duration: string): MeshIdentity => ({
+      ...identity,
+      metadata: { ...identity.metadata, name },
+      spec: { ...identity.spec, delivery: "PodCertificate", duration },
+    });
+    (d.identities as MemoryCache<MeshIdentity>).put(pcr("short", "2h"));
+    (d.identities as MemoryCache<MeshIdentity>).put(pcr("long", "6h"));
+    expect(podCertificateLifetimeMs(d)).toBe(6 * 3_600_000);
   });
 });

@@ -6,6 +6,7 @@
  */
 import type { V1ConfigMap, V1Pod, V1Secret } from "@kubernetes/client-node";
 import type { MeshIdentity } from "../../api/v1alpha1/types";
+import { resolveSpec } from "../../api/v1alpha1/defaults";
 import type { Config } from "../config";
 import type { ClusterTrustBundlePort, WebhookConfigPort } from "../kube/client";
 import { clusterTrustBundleName } from "../kube/cluster-trust-bundle";
@@ -25,7 +26,7 @@ export interface InventoryDeps {
   identities: Source<MeshIdentity>;
   existing: ExistingCache;
   kube: WebhookConfigPort & ClusterTrustBundlePort;
-  config: Pick<Config, "webhookConfigName">;
+  config: Pick<Config, "webhookConfigName" | "defaultDurationMs">;
 }
 
 const text = (data: Record<string, string> | undefined, key: string): string | undefined =>
@@ -102,4 +103,26 @@ export function leavesOnPrevious(deps: InventoryDeps, ca: SigningCa): number {
     const chain = knownExisting(s, ca, deps.existing)?.chain;
     return chain === undefined || chain === "other-trusted";
   }).length;
+}
+
+/**
+ * podCertificateLifetimeMs is the longest life of a pod certificate meshid signs for kubelet (a
+ * MeshIdentity with PodCertificate delivery), or 0 when none delivers that way. Those leaves are
+ * held by kubelet, not in Secrets, so a rotation can only bound when the last one under the old
+ * root expires.
+ */
+export function podCertificateLifetimeMs(
+  deps: Pick<InventoryDeps, "identities" | "config">,
+): number {
+  let longest = 0;
+  for (const mi of deps.identities.list()) {
+    try {
+      const spec = resolveSpec(mi.spec, { defaultDurationMs: deps.config.defaultDurationMs });
+      if (spec.delivery === "PodCertificate" && spec.durationMs > longest)
+        longest = spec.durationMs;
+    } catch {
+      // An invalid spec signs nothing.
+    }
+  }
+  return longest;
 }

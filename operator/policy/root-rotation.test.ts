@@ -143,6 +143,26 @@ describe("nextRotationStep", () => {
       "retire",
     ],
     [
+      "Draining waits until the pod certificates kubelet holds from before Active have expired",
+      {
+        requested: "r2",
+        state: state("Draining", { leavesMovedAt: "2026-11-30T02:00:00Z" }),
+        signingWithNext: true,
+        podCertificatesUntil: new Date("2026-11-30T04:00:00Z"),
+      },
+      "wait",
+    ],
+    [
+      "Draining retires once those pod certificates have expired too",
+      {
+        requested: "r2",
+        state: state("Draining", { leavesMovedAt: "2026-11-30T02:00:00Z" }),
+        signingWithNext: true,
+        podCertificatesUntil: new Date("2026-11-30T02:30:00Z"),
+      },
+      "retire",
+    ],
+    [
       "Draining waits again when a leaf is back on a previous intermediate",
       {
         requested: "r2",

@@ -22,6 +22,12 @@ export interface RotationFacts {
   carriersPending: number;
   /** leavesOnPrevious counts live leaves signed by a CA other than the current intermediate. */
   leavesOnPrevious: number;
+  /**
+   * podCertificatesUntil is when the last pod certificate kubelet may hold from before Active
+   * expires (Draining's start plus the longest PodCertificate lifetime meshid signs); meshid does
+   * not see those leaves, only their bound. Undefined when no MeshIdentity delivers that way.
+   */
+  podCertificatesUntil?: Date;
 }
 
 /** RotationAction is the one thing the controller does next. */
@@ -119,6 +125,13 @@ function progress(f: RotationFacts, state: RootRotation): RotationStep {
         return {
           action: "wait",
           message: `${f.leavesOnPrevious} live leaf(s) still signed by a previous intermediate; re-issuing them paced`,
+        };
+      const podCertsLeft = (f.podCertificatesUntil?.getTime() ?? 0) - f.now.getTime();
+      if (podCertsLeft > 0)
+        return {
+          action: "wait",
+          message: `every Secret holds a leaf of the new intermediate; pod certificates kubelet holds may chain to the old root until ${f.podCertificatesUntil!.toISOString()}`,
+          afterMs: podCertsLeft,
         };
       // Every Secret holds a new leaf, but a pod serves the one its kubelet last delivered: the
       // old root stays trusted for a soak more, or a peer would reject a leaf still in use.
