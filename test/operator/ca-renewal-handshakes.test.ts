@@ -6,11 +6,11 @@
  * the successor, and the move must be paced: no second holds more `ca-change` re-issues than
  * --reissue-rate.
  */
-import * as tls from "node:tls";
 import { X509Certificate } from "node:crypto";
 import type * as k8s from "@kubernetes/client-node";
 import { createNamespace, eventually, testKubeConfig } from "../support/kube";
 import { startOperator, waitReady, type OperatorProcess } from "../support/operator";
+import { busiest, handshake, issuingTimes } from "../support/mtls";
 import {
   core,
   createIdentity,
@@ -47,41 +47,6 @@ const fingerprint = (pem: string) =>
   new X509Certificate(pem).fingerprint256.replace(/:/g, "").toLowerCase();
 
 const issuerOf = (s: k8s.V1Secret) => fingerprint(splitPem(secretText(s, "tls.crt"))[1] ?? "");
-
-/** handshake runs one mutual TLS handshake: server `a`, client `b`, each trusting its ca.crt. */
-function handshake(a: k8s.V1Secret, b: k8s.V1Secret): Promise<void> {
-  const creds = (s: k8s.V1Secret) => ({
-    cert: secretText(s, "tls.crt"),
-    key: secretText(s, "tls.key"),
-    ca: secretText(s, "ca.crt"),
-  });
-  return new Promise((resolve, reject) => {
-    const server = tls.createServer(
-      { ...creds(a), requestCert: true, rejectUnauthorized: true },
-      (socket) => socket.end(),
-    );
-    server.on("tlsClientError", (err) => {
-      server.close();
-      reject(new Error(`server side: ${err.message}`));
-    });
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      // SPIFFE peers are checked by their URI SAN, not a host name: chain and key only here.
-      const socket = tls.connect(
-        { ...creds(b), host: "127.0.0.1", port, checkServerIdentity: () => undefined },
-        () => {
-          socket.end();
-          server.close();
-          resolve();
-        },
-      );
-      socket.on("error", (err: Error) => {
-        server.close();
-        reject(new Error(`client side: ${err.message}`));
-      });
-    });
-  });
-}
 
 describe("an intermediate renewal under mutual TLS", () => {
   it("fails no handshake while every leaf moves to the successor, paced at the configured rate", async () => {
@@ -137,18 +102,9 @@ describe("an intermediate renewal under mutual TLS", () => {
     expect(moved).toBe(true);
     expect(handshakes).toBeGreaterThanOrEqual(100);
 
-    // Paced: the ca-change re-issues of this namespace, at the moment each was let through
-    // ("Issuing certificate", logged right after the pacer's decision, before signing).
-    const times = op
-      .logs()
-      .filter(
-        (l) =>
-          l.message === "Issuing certificate" && l.reason === "ca-change" && l.namespace === ns,
-      )
-      .map((l) => new Date(l.timestamp as string).getTime())
-      .sort((x, y) => x - y);
-    const windowOf = (ms: number) =>
-      Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + ms).length));
+    // Paced: the ca-change re-issues of this namespace, at the moment each was let through.
+    const times = issuingTimes(op.logs(), "ca-change", ns);
+    const windowOf = (ms: number) => busiest(times, ms);
     console.log(
       `${handshakes} handshakes, 0 failed; ${times.length} ca-change re-issues over ${
         times.length ? (times[times.length - 1]! - times[0]!) / 1000 : 0
@@ -159,8 +115,6 @@ describe("an intermediate renewal under mutual TLS", () => {
     // (8 s for these 40 alone, longer with other tests' pods in the cluster), and no second
     // holds more than the rate.
     expect(times[times.length - 1]! - times[0]!).toBeGreaterThanOrEqual(((pods - 1) / rate) * 1000);
-    // Log timestamps trail the pacer's decision by up to a millisecond: a window 2 ms short of
-    // a second absorbs that without hiding a burst.
     expect(windowOf(998)).toBeLessThanOrEqual(rate);
   });
 });

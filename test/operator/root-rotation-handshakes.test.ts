@@ -9,12 +9,12 @@
  * bundle ConfigMap, the webhook's caBundle, the CA Secret), and no second holds more `ca-change`
  * re-issues than --reissue-rate. Then a second rotation is requested and rolled back before Active.
  */
-import * as tls from "node:tls";
 import { X509Certificate } from "node:crypto";
 import * as k8s from "@kubernetes/client-node";
 import type { MeshCAStatus, RootRotation } from "../../api/v1alpha1/meshca";
 import { createNamespace, eventually, kubectl, testKubeConfig, uniqueName } from "../support/kube";
 import { startOperator, waitReady, type OperatorProcess } from "../support/operator";
+import { busiest, handshake, issuingTimes } from "../support/mtls";
 import {
   core,
   createIdentity,
@@ -124,41 +124,6 @@ async function webhookBundle(): Promise<string> {
 async function bundleConfigMap(ns: string): Promise<string> {
   const { body } = await core.readNamespacedConfigMap("meshid-ca-bundle", ns);
   return body.data?.["ca.crt"] ?? "";
-}
-
-/** handshake runs one mutual TLS handshake: server `a`, client `b`, each trusting its ca.crt. */
-function handshake(a: k8s.V1Secret, b: k8s.V1Secret): Promise<void> {
-  const creds = (s: k8s.V1Secret) => ({
-    cert: secretText(s, "tls.crt"),
-    key: secretText(s, "tls.key"),
-    ca: secretText(s, "ca.crt"),
-  });
-  return new Promise((resolve, reject) => {
-    const server = tls.createServer(
-      { ...creds(a), requestCert: true, rejectUnauthorized: true },
-      (socket) => socket.end(),
-    );
-    server.on("tlsClientError", (err) => {
-      server.close();
-      reject(new Error(`server side: ${err.message}`));
-    });
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      // SPIFFE peers are checked by their URI SAN, not a host name: chain and key only here.
-      const socket = tls.connect(
-        { ...creds(b), host: "127.0.0.1", port, checkServerIdentity: () => undefined },
-        () => {
-          socket.end();
-          server.close();
-          resolve();
-        },
-      );
-      socket.on("error", (err: Error) => {
-        server.close();
-        reject(new Error(`client side: ${err.message}`));
-      });
-    });
-  });
 }
 
 describe("a root rotation under mutual TLS", () => {
@@ -302,16 +267,12 @@ describe("a root rotation under mutual TLS", () => {
 
     // Paced: the ca-change re-issues of this namespace (renewal and rotation, both operator
     // processes), at the moment each was let through.
-    const times = operators
-      .flatMap((p) => p.logs())
-      .filter(
-        (l) =>
-          l.message === "Issuing certificate" && l.reason === "ca-change" && l.namespace === ns,
-      )
-      .map((l) => new Date(l.timestamp as string).getTime())
-      .sort((x, y) => x - y);
-    const windowOf = (ms: number) =>
-      Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + ms).length));
+    const times = issuingTimes(
+      operators.flatMap((p) => p.logs()),
+      "ca-change",
+      ns,
+    );
+    const windowOf = (ms: number) => busiest(times, ms);
     console.log(
       `${handshakes} handshakes, ${failures.length} failed; phases sampled ${phasesSeen.join(" → ")}; ` +
         `${times.length} ca-change re-issues; busiest second: ${windowOf(998)} (rate ${rate}/s)`,
