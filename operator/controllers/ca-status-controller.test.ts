@@ -1,11 +1,11 @@
 import type { CoreV1Event, V1Secret } from "@kubernetes/client-node";
 import type { MeshCA, MeshCAStatus } from "../../api/v1alpha1/meshca";
 import { newTestCa, rootCaOf } from "../pki/testing/fixtures";
-import { generateKey, issueLeaf, loadSigningCa, signIntermediate, type SigningCa } from "../pki";
+import { loadSigningCa, signIntermediate, type SigningCa } from "../pki";
 import type { EventPort, MeshCaPort, SecretPort } from "../kube/client";
 import { FakeClock } from "../testing/fake-clock";
 import { MemoryCache } from "../testing/memory-cache";
-import { labels } from "../policy/naming";
+import { issuedSecret } from "../testing/issued-secret";
 import { createLogger } from "../logger";
 import type { CaStatus } from "./ca-manager";
 import { ExistingCache } from "./existing";
@@ -56,29 +56,7 @@ beforeAll(async () => {
   second = await loadSigningCa({ ...next, rootsPem: boot.root.certPem, now });
 });
 
-async function leafSecret(ca: SigningCa, name: string): Promise<V1Secret> {
-  const key = await generateKey({ algorithm: "ECDSA", size: 256 });
-  const leaf = await issueLeaf(ca, {
-    publicKeyPem: key.publicKeyPem,
-    spiffeId: "spiffe://cluster.local/ns/shop/sa/payments",
-    dnsNames: [],
-    ipAddresses: [],
-    usages: ["server auth", "client auth"],
-    durationMs: 3_600_000,
-    now,
-  });
-  const b64 = (t: string) => Buffer.from(t).toString("base64");
-  return {
-    metadata: {
-      name,
-      namespace: "shop",
-      uid: `uid-${name}`,
-      resourceVersion: "1",
-      labels: { [labels.managed]: "true" },
-    },
-    data: { "tls.crt": b64(leaf.certChainPem), "tls.key": b64(key.privateKeyPem) },
-  };
-}
+const leafSecret = (ca: SigningCa, name: string) => issuedSecret(ca, { name, now });
 
 function setup(secrets: V1Secret[]) {
   let status: CaStatus = { ready: true, ca: first };

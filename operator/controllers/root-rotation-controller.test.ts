@@ -11,8 +11,6 @@ import {
   bootstrapSecretData,
   bundleFingerprints,
   decodeCaSecretData,
-  generateKey,
-  issueLeaf,
   loadSigningCa,
   type SigningCa,
 } from "../pki";
@@ -27,7 +25,8 @@ import type {
 } from "../kube/client";
 import { FakeClock } from "../testing/fake-clock";
 import { MemoryCache } from "../testing/memory-cache";
-import { labels, podSecretName, trustBundleConfigMap, trustBundleKey } from "../policy/naming";
+import { issuedSecret } from "../testing/issued-secret";
+import { podSecretName, trustBundleConfigMap, trustBundleKey } from "../policy/naming";
 import { createLogger } from "../logger";
 import type { CaStatus } from "./ca-manager";
 import { ExistingCache } from "./existing";
@@ -131,36 +130,15 @@ const identity: MeshIdentity = {
   spec: { selector: { matchLabels: { app: "pay" } } },
 };
 
-async function leafSecret(ca: SigningCa, podName: string): Promise<V1Secret> {
-  const name = podSecretName(podName)!;
-  const key = await generateKey({ algorithm: "ECDSA", size: 256 });
-  const leaf = await issueLeaf(ca, {
-    publicKeyPem: key.publicKeyPem,
-    spiffeId: "spiffe://cluster.local/ns/shop/sa/payments",
-    dnsNames: [],
-    ipAddresses: [],
-    usages: ["server auth", "client auth"],
-    durationMs: 3_600_000,
+/** leafSecret is pod `podName`'s identity Secret, bound to it, trusting `ca`'s bundle. */
+const leafSecret = (ca: SigningCa, podName: string) =>
+  issuedSecret(ca, {
+    name: podSecretName(podName)!,
     now,
+    owner: { name: podName, uid: `pod-uid-${podName}` },
+    bundlePem: ca.trustBundlePem,
+    resourceVersion: `${Math.random()}`,
   });
-  return {
-    metadata: {
-      name,
-      namespace: "shop",
-      uid: `uid-${name}`,
-      resourceVersion: `${Math.random()}`,
-      labels: { [labels.managed]: "true" },
-      ownerReferences: [
-        { apiVersion: "v1", kind: "Pod", name: podName, uid: `pod-uid-${podName}` },
-      ],
-    },
-    data: {
-      "tls.crt": b64(leaf.certChainPem),
-      "tls.key": b64(key.privateKeyPem),
-      "ca.crt": b64(ca.trustBundlePem),
-    },
-  };
-}
 
 async function setup(mode: "bootstrap" | "external" = "bootstrap") {
   const { boot, ca: first } = await newTestCa({ now });

@@ -1,9 +1,10 @@
 import type { V1ConfigMap, V1Pod, V1Secret } from "@kubernetes/client-node";
 import type { MeshIdentity } from "../../api/v1alpha1/types";
 import { newTestCa } from "../pki/testing/fixtures";
-import { generateKey, issueLeaf, loadSigningCa, type SigningCa } from "../pki";
+import { loadSigningCa, type SigningCa } from "../pki";
 import { MemoryCache } from "../testing/memory-cache";
-import { labels, podSecretName } from "../policy/naming";
+import { issuedSecret } from "../testing/issued-secret";
+import { podSecretName } from "../policy/naming";
 import { ExistingCache } from "./existing";
 import {
   countCarriers,
@@ -13,7 +14,6 @@ import {
 } from "./rotation-inventory";
 
 const now = new Date("2026-11-28T12:00:00Z");
-const b64 = (s: string) => Buffer.from(s).toString("base64");
 
 const pod = (name: string, app = "pay"): V1Pod => ({
   metadata: { name, namespace: "shop", uid: `pod-uid-${name}`, labels: { app } },
@@ -27,39 +27,13 @@ const identity: MeshIdentity = {
   spec: { selector: { matchLabels: { app: "pay" } } },
 };
 
-/** secret is a managed Secret named after `secretOf`, owned by `owner` (name and uid). */
-async function secret(
+/** secret is the identity Secret of pod `secretOf`, owned by `owner` (name and UID). */
+const secret = (
   ca: SigningCa,
   secretOf: string,
   owner: { name: string; uid: string },
   bundlePem: string,
-): Promise<V1Secret> {
-  const key = await generateKey({ algorithm: "ECDSA", size: 256 });
-  const leaf = await issueLeaf(ca, {
-    publicKeyPem: key.publicKeyPem,
-    spiffeId: "spiffe://cluster.local/ns/shop/sa/payments",
-    dnsNames: [],
-    ipAddresses: [],
-    usages: ["server auth", "client auth"],
-    durationMs: 3_600_000,
-    now,
-  });
-  return {
-    metadata: {
-      name: podSecretName(secretOf)!,
-      namespace: "shop",
-      uid: `secret-${secretOf}`,
-      resourceVersion: "1",
-      labels: { [labels.managed]: "true" },
-      ownerReferences: [{ apiVersion: "v1", kind: "Pod", ...owner }],
-    },
-    data: {
-      "tls.crt": b64(leaf.certChainPem),
-      "tls.key": b64(key.privateKeyPem),
-      "ca.crt": b64(bundlePem),
-    },
-  };
-}
+) => issuedSecret(ca, { name: podSecretName(secretOf)!, now, owner, bundlePem });
 
 function deps(pods: V1Pod[], secrets: V1Secret[]): InventoryDeps {
   return {
