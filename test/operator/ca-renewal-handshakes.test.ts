@@ -10,7 +10,7 @@ import { X509Certificate } from "node:crypto";
 import type * as k8s from "@kubernetes/client-node";
 import { createNamespace, eventually, testKubeConfig } from "../support/kube";
 import { startOperator, waitReady, type OperatorProcess } from "../support/operator";
-import { busiest, handshake, issuingTimes } from "../support/mtls";
+import { busiest, HandshakeChecker, issuingTimes } from "../support/mtls";
 import {
   core,
   createIdentity,
@@ -68,28 +68,12 @@ describe("an intermediate renewal under mutual TLS", () => {
       { timeoutMs: 60_000 },
     );
 
-    const failures: string[] = [];
-    let handshakes = 0;
-    let round = 0;
+    const checker = new HandshakeChecker();
     let moved = false;
     const deadline = Date.now() + 150_000;
     while (Date.now() < deadline) {
       const started = Date.now();
-      const list = (await managedSecrets(ns)).sort((x, y) =>
-        (x.metadata?.name ?? "").localeCompare(y.metadata?.name ?? ""),
-      );
-      // Ten pairs a second, walking the ring so every pod serves and connects over a few rounds.
-      for (let k = 0; k < 10; k++) {
-        const i = (round * 10 + k) % list.length;
-        const [a, b] = [list[i]!, list[(i + 7) % list.length]!];
-        try {
-          await handshake(a, b);
-          handshakes++;
-        } catch (err) {
-          failures.push(`${a.metadata?.name} ← ${b.metadata?.name}: ${(err as Error).message}`);
-        }
-      }
-      round++;
+      const list = await checker.round(await managedSecrets(ns));
       const onFirst = list.filter((s) => issuerOf(s) === fingerprint(firstPem)).length;
       if (list.length === pods && onFirst === 0) {
         if (moved) break; // one more round after the move completed
@@ -98,15 +82,15 @@ describe("an intermediate renewal under mutual TLS", () => {
       await new Promise((r) => setTimeout(r, Math.max(0, 1_000 - (Date.now() - started))));
     }
 
-    expect(failures).toEqual([]);
+    expect(checker.failures).toEqual([]);
     expect(moved).toBe(true);
-    expect(handshakes).toBeGreaterThanOrEqual(100);
+    expect(checker.handshakes).toBeGreaterThanOrEqual(100);
 
     // Paced: the ca-change re-issues of this namespace, at the moment each was let through.
     const times = issuingTimes(op.logs(), "ca-change", ns);
     const windowOf = (ms: number) => busiest(times, ms);
     console.log(
-      `${handshakes} handshakes, 0 failed; ${times.length} ca-change re-issues over ${
+      `${checker.handshakes} handshakes, 0 failed; ${times.length} ca-change re-issues over ${
         times.length ? (times[times.length - 1]! - times[0]!) / 1000 : 0
       } s; busiest second: ${windowOf(998)}, busiest 5 s: ${windowOf(5_000)} (rate ${rate}/s)`,
     );

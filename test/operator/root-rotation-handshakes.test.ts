@@ -14,7 +14,7 @@ import * as k8s from "@kubernetes/client-node";
 import type { MeshCAStatus, RootRotation } from "../../api/v1alpha1/meshca";
 import { createNamespace, eventually, kubectl, testKubeConfig, uniqueName } from "../support/kube";
 import { startOperator, waitReady, type OperatorProcess } from "../support/operator";
-import { busiest, handshake, issuingTimes } from "../support/mtls";
+import { busiest, HandshakeChecker, issuingTimes } from "../support/mtls";
 import {
   core,
   createIdentity,
@@ -148,10 +148,8 @@ describe("a root rotation under mutual TLS", () => {
       { timeoutMs: 60_000 },
     );
 
-    const failures: string[] = [];
+    const checker = new HandshakeChecker();
     const phasesSeen: string[] = [];
-    let handshakes = 0;
-    let round = 0;
     let renewed = false;
     let requested = false;
     let restarted = false;
@@ -161,21 +159,7 @@ describe("a root rotation under mutual TLS", () => {
     const deadline = Date.now() + 330_000;
     while (Date.now() < deadline) {
       const started = Date.now();
-      const list = (await managedSecrets(ns)).sort((x, y) =>
-        (x.metadata?.name ?? "").localeCompare(y.metadata?.name ?? ""),
-      );
-      // Ten pairs a second, walking the ring so every pod serves and connects over a few rounds.
-      for (let k = 0; k < 10; k++) {
-        const i = (round * 10 + k) % list.length;
-        const [a, b] = [list[i]!, list[(i + 7) % list.length]!];
-        try {
-          await handshake(a, b);
-          handshakes++;
-        } catch (err) {
-          failures.push(`${a.metadata?.name} ← ${b.metadata?.name}: ${(err as Error).message}`);
-        }
-      }
-      round++;
+      const list = await checker.round(await managedSecrets(ns));
       const onFirst = list.filter((s) => issuerOf(s) === fingerprint(firstPem)).length;
       if (!renewed && list.length === pods && onFirst === 0) renewed = true;
       // The intermediate renewal has moved every leaf: now rotate the root.
@@ -222,11 +206,11 @@ describe("a root rotation under mutual TLS", () => {
       await new Promise((r) => setTimeout(r, Math.max(0, 1_000 - (Date.now() - started))));
     }
 
-    expect(failures).toEqual([]);
+    expect(checker.failures).toEqual([]);
     expect(renewed).toBe(true);
     expect(restarted).toBe(true);
     expect(done).toBe(true);
-    expect(handshakes).toBeGreaterThanOrEqual(300);
+    expect(checker.handshakes).toBeGreaterThanOrEqual(300);
 
     // Every phase was passed through, in order (a short one may be missed by the 1 s sampling,
     // the Events say it was entered).
@@ -274,7 +258,7 @@ describe("a root rotation under mutual TLS", () => {
     );
     const windowOf = (ms: number) => busiest(times, ms);
     console.log(
-      `${handshakes} handshakes, ${failures.length} failed; phases sampled ${phasesSeen.join(" → ")}; ` +
+      `${checker.handshakes} handshakes, ${checker.failures.length} failed; phases sampled ${phasesSeen.join(" → ")}; ` +
         `${times.length} ca-change re-issues; busiest second: ${windowOf(998)} (rate ${rate}/s)`,
     );
     // A renewal and a rotation each move every leaf once.

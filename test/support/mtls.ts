@@ -8,7 +8,7 @@ import type * as k8s from "@kubernetes/client-node";
 import { secretText } from "./meshid";
 
 /** handshake runs one mutual TLS handshake: server `a`, client `b`, each trusting its ca.crt. */
-export function handshake(a: k8s.V1Secret, b: k8s.V1Secret): Promise<void> {
+function handshake(a: k8s.V1Secret, b: k8s.V1Secret): Promise<void> {
   const creds = (s: k8s.V1Secret) => ({
     cert: secretText(s, "tls.crt"),
     key: secretText(s, "tls.key"),
@@ -67,4 +67,33 @@ export function issuingTimes(
  */
 export function busiest(times: number[], ms: number): number {
   return Math.max(0, ...times.map((t) => times.filter((u) => u >= t && u < t + ms).length));
+}
+
+/**
+ * HandshakeChecker makes pods handshake with each other, ten pairs a round, walking the ring of
+ * their Secrets (sorted by name) so every pod serves and connects over a few rounds.
+ */
+export class HandshakeChecker {
+  handshakes = 0;
+  readonly failures: string[] = [];
+  private rounds = 0;
+
+  /** round runs ten handshakes among `secrets` and returns them sorted by name. */
+  async round(secrets: k8s.V1Secret[]): Promise<k8s.V1Secret[]> {
+    const list = [...secrets].sort((x, y) =>
+      (x.metadata?.name ?? "").localeCompare(y.metadata?.name ?? ""),
+    );
+    for (let k = 0; k < 10 && list.length > 0; k++) {
+      const i = (this.rounds * 10 + k) % list.length;
+      const [a, b] = [list[i]!, list[(i + 7) % list.length]!];
+      try {
+        await handshake(a, b);
+        this.handshakes++;
+      } catch (err) {
+        this.failures.push(`${a.metadata?.name} ← ${b.metadata?.name}: ${(err as Error).message}`);
+      }
+    }
+    this.rounds++;
+    return list;
+  }
 }
