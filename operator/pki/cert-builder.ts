@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import type { Signer } from "./signer";
+import { derElement } from "./der";
 
 /** CertificateTemplate is everything in a certificate except its signature. */
 export interface CertificateTemplate {
@@ -64,28 +65,12 @@ export async function buildCertificateParts(
   await signer.sign(cert);
   const tbs = new Uint8Array(cert.tbsView);
   const signatureAlgorithm = new Uint8Array(cert.signatureAlgorithm.toSchema().toBER(false));
-  const der = derSequence([
+  const der = derElement(0x30, [
     tbs,
     signatureAlgorithm,
     new Uint8Array(cert.signatureValue.toBER(false)),
   ]);
   return { der, tbs, signatureAlgorithm };
-}
-
-/** derSequence wraps already-encoded DER elements in a SEQUENCE. */
-function derSequence(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const length = parts.reduce((n, p) => n + p.length, 0);
-  const lengthBytes: number[] = [];
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) lengthBytes.unshift(rest % 256);
-  const header = length < 0x80 ? [0x30, length] : [0x30, 0x80 | lengthBytes.length, ...lengthBytes];
-  const out = new Uint8Array(header.length + length);
-  out.set(header, 0);
-  let offset = header.length;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 /**

@@ -12,6 +12,7 @@
  * every leaf of it is built by pkijs.
  */
 import { createHash } from "node:crypto";
+import { derElement } from "./der";
 
 /** LeafTemplate is a signed leaf's TBSCertificate cut where its per-leaf fields are. */
 export interface LeafTemplate {
@@ -179,8 +180,8 @@ function assemble(template: LeafTemplate, fields: TemplateFields): Uint8Array {
   head.set(fields.spkiDer, template.spkiAt);
   const extensions = new Uint8Array(template.extensions);
   extensions.set(fields.keyId, template.keyIdAt);
-  const list = tlv(0x30, [extensions, fields.subjectAltName]);
-  return tlv(0x30, [head, tlv(0xa3, [list])]);
+  const list = derElement(0x30, [extensions, fields.subjectAltName]);
+  return derElement(0x30, [head, derElement(0xa3, [list])]);
 }
 
 /**
@@ -193,22 +194,6 @@ export function signFromTemplate(
   sign: (tbs: Uint8Array) => Uint8Array,
 ): Uint8Array {
   const tbs = assemble(template, fields);
-  const bitString = tlv(0x03, [Uint8Array.of(0), sign(tbs)]);
-  return tlv(0x30, [tbs, template.signatureAlgorithm, bitString]);
-}
-
-/** tlv encodes one DER element of `tag` around already-encoded parts. */
-function tlv(tag: number, parts: readonly Uint8Array[]): Uint8Array {
-  const length = parts.reduce((n, p) => n + p.length, 0);
-  const lengthBytes: number[] = [];
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) lengthBytes.unshift(rest % 256);
-  const head = length < 0x80 ? [tag, length] : [tag, 0x80 | lengthBytes.length, ...lengthBytes];
-  const out = new Uint8Array(head.length + length);
-  out.set(head, 0);
-  let offset = head.length;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  const bitString = derElement(0x03, [Uint8Array.of(0), sign(tbs)]);
+  return derElement(0x30, [tbs, template.signatureAlgorithm, bitString]);
 }
