@@ -6,6 +6,7 @@
  * reconcile's). It writes only when the status changed, and records an Event when the phase does.
  */
 import type { V1Secret } from "@kubernetes/client-node";
+import { secretText } from "../kube/objects";
 import {
   MESHCA_KIND,
   MESHCA_NAME,
@@ -123,10 +124,8 @@ export class CaStatusController implements Controller {
     const [current] = refs(ca.chainPem, "the CA chain");
     const renewAt = deps.renewAt();
     const secret = await deps.kube.getSecret(deps.config.namespace, deps.config.caSecret);
-    const previousB64 = secret?.data?.["previous.crt"];
-    const previous = previousB64
-      ? refs(Buffer.from(previousB64, "base64").toString("utf8"), "previous.crt")
-      : [];
+    const previousPem = secretText(secret?.data, "previous.crt");
+    const previous = previousPem ? refs(previousPem, "previous.crt") : [];
     const leaves = deps.secrets
       .list()
       .filter((s) => s.metadata?.labels?.[labels.managed] === "true")

@@ -11,7 +11,7 @@ import type { V1Secret } from "@kubernetes/client-node";
 import type { ExistingCertificate } from "../policy/issuance";
 import { podOwnerUid } from "../policy/binding";
 import { annotations } from "../policy/naming";
-import { isSlim } from "../kube/objects";
+import { isSlim, secretText } from "../kube/objects";
 import { canonicalIp, CLOCK_SKEW_MS, type SigningCa, verifyStoredCertificate } from "../pki";
 
 /**
@@ -48,11 +48,6 @@ export function cacheId(secret: V1Secret, ca: SigningCa): string | undefined {
   return uid && resourceVersion ? `${uid}@${resourceVersion}@${ca.fingerprint}` : undefined;
 }
 
-function decode(data: Record<string, string> | undefined, key: string): string | undefined {
-  const v = data?.[key];
-  return v ? Buffer.from(v, "base64").toString("utf8") : undefined;
-}
-
 function date(s: string | undefined): Date | undefined {
   if (!s) return undefined;
   const d = new Date(s);
@@ -73,8 +68,8 @@ export function gatherExisting(
   if (isSlim(secret))
     throw new TypeError("gatherExisting needs the whole Secret, not a cached copy");
   const ann = secret.metadata?.annotations ?? {};
-  const crt = decode(secret.data, "tls.crt");
-  const key = decode(secret.data, "tls.key");
+  const crt = secretText(secret.data, "tls.crt");
+  const key = secretText(secret.data, "tls.key");
   const owner = podOwnerUid(secret);
   const bound = {
     ...(owner ? { ownerUid: owner } : {}),

@@ -11,7 +11,7 @@ import type { Config } from "../config";
 import type { Logger } from "../logger";
 import type { EventPort, SecretPort } from "../kube/client";
 import { isConflict } from "../kube/errors";
-import { buildPodSecret, isSlim, slimSecret } from "../kube/objects";
+import { b64, buildPodSecret, isSlim, secretText, slimSecret } from "../kube/objects";
 import { recordEvent } from "../kube/events";
 import type { ReconcileResult } from "../kube/queue";
 import { annotations, maxPodNameLength, objectKey, splitKey } from "../policy/naming";
@@ -487,9 +487,7 @@ export class PodController implements Controller {
     ca: SigningCa,
     log: Logger,
   ): Promise<void> {
-    const stored = current.data?.["ca.crt"];
-    const storedPem = stored ? Buffer.from(stored, "base64").toString("utf8") : undefined;
-    if (!trustBundleStale(storedPem, ca.trustBundlePem)) return;
+    if (!trustBundleStale(secretText(current.data, "ca.crt"), ca.trustBundlePem)) return;
     const namespace = current.metadata?.namespace ?? "";
     const name = current.metadata?.name ?? "";
     // A cached copy has no tls.crt or tls.key: replacing with it would erase them.
@@ -499,7 +497,7 @@ export class PodController implements Controller {
       ...whole,
       data: {
         ...whole.data,
-        "ca.crt": Buffer.from(ca.trustBundlePem, "utf8").toString("base64"),
+        "ca.crt": b64(ca.trustBundlePem),
       },
     });
     const key = objectKey(namespace, name);

@@ -5,6 +5,7 @@
  * identity Secret by meshid's binding and their leaf verifies.
  */
 import type { V1ConfigMap, V1Pod, V1Secret } from "@kubernetes/client-node";
+import { b64, secretText } from "../kube/objects";
 import type { MeshIdentity } from "../../api/v1alpha1/types";
 import { resolveSpec } from "../../api/v1alpha1/defaults";
 import type { Config } from "../config";
@@ -28,9 +29,6 @@ export interface InventoryDeps {
   kube: WebhookConfigPort & ClusterTrustBundlePort;
   config: Pick<Config, "webhookConfigName" | "defaultDurationMs">;
 }
-
-const text = (data: Record<string, string> | undefined, key: string): string | undefined =>
-  data?.[key] ? Buffer.from(data[key], "base64").toString("utf8") : undefined;
 
 /**
  * boundSecrets are the identity Secrets of live pods a MeshIdentity selects: the pod's Secret by
@@ -74,7 +72,7 @@ export async function countCarriers(
     // A version not verified yet (a restart, another writer's edit) counts until the pod
     // reconcile, which reads it whole, has judged it.
     if (knownExisting(s, ca, existing)?.chain === "untrusted") continue;
-    count(trustBundleStale(text(s.data, "ca.crt"), bundle));
+    count(trustBundleStale(secretText(s.data, "ca.crt"), bundle));
   }
   const namespaces = new Set(identities.list().map((m) => m.metadata?.namespace ?? ""));
   for (const ns of namespaces) {
@@ -82,7 +80,7 @@ export async function countCarriers(
     count(trustBundleStale(cm?.data?.[trustBundleKey], bundle));
   }
   const webhook = await kube.getMutatingWebhookConfiguration(config.webhookConfigName);
-  const want = Buffer.from(bundle, "utf8").toString("base64");
+  const want = b64(bundle);
   for (const w of webhook?.webhooks ?? []) count(w.clientConfig.caBundle !== want);
   let ctb;
   try {

@@ -7,7 +7,7 @@
  */
 import type { RootRotation } from "../../api/v1alpha1/meshca";
 import type { Logger } from "../logger";
-import { buildCaSecret } from "../kube/objects";
+import { b64, buildCaSecret, secretText } from "../kube/objects";
 import { trustBundleStale } from "../policy/issuance";
 import { nextCaSecretName, nextRootCaSecretName, retiredRootCaSecretName } from "../policy/naming";
 import {
@@ -35,11 +35,6 @@ export interface RotationStepDeps extends RotationStoreDeps {
   recheckCa: () => Promise<void>;
 }
 
-const text = (data: Record<string, string> | undefined, key: string): string | undefined =>
-  data?.[key] ? Buffer.from(data[key], "base64").toString("utf8") : undefined;
-
-const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
-
 /** propagate puts the next roots beside the current ones in the CA Secret's ca.crt. */
 export async function propagate(deps: RotationStepDeps, state: RootRotation): Promise<void> {
   const { next } = await loadPreparedNext(deps, state);
@@ -61,7 +56,7 @@ export async function activate(deps: RotationStepDeps, state: RootRotation): Pro
   if (current.certPem === nextPems.certPem) return;
   // It must load under the bundle every carrier holds, exactly as the CA manager will load it.
   await loadSigningCa({ ...nextPems, rootsPem: current.caPem, now: deps.clock.now() });
-  const earlier = text(secret.data, "previous.crt") ?? "";
+  const earlier = secretText(secret.data, "previous.crt") ?? "";
   const previous = mergeBundles(current.certPem, earlier);
   await replaceSecretData(deps, secret, {
     "tls.crt": b64(nextPems.certPem),

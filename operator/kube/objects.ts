@@ -54,7 +54,17 @@ export interface PodSecretInput {
   resourceVersion?: string;
 }
 
-const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
+/** b64 encodes text as a Secret's data value. */
+export const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
+
+/** secretText decodes one key of a Secret's data, undefined when absent or empty. */
+export function secretText(
+  data: Record<string, string> | undefined,
+  key: string,
+): string | undefined {
+  const v = data?.[key];
+  return v ? Buffer.from(v, "base64").toString("utf8") : undefined;
+}
 
 /** buildPodSecret builds the kubernetes.io/tls Secret of one pod, owned by the pod. */
 export function buildPodSecret(input: PodSecretInput): V1Secret {
