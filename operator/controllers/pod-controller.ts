@@ -23,7 +23,7 @@ import {
   type SecretHolder,
 } from "../policy/binding";
 import { renewRequestOf } from "../policy/renew-request";
-import { spreadWindowMs, type Pacing } from "../policy/pacing";
+import { specWindowFor, spreadWindowMs, type Pacing, type SpecWindow } from "../policy/pacing";
 import { deliversPodCertificate } from "../policy/injection";
 import { podQualifies, selectIdentity } from "../policy/selection";
 import { desiredCertificate } from "../policy/desired";
@@ -148,7 +148,7 @@ export class PodController implements Controller {
    * generation): the start of the paced re-issue of the certificates that no longer match it. After
    * a restart the window opens again, so a restart during a spec change does not re-issue at once.
    */
-  private readonly specSeen = new Map<string, { generation: number; since: Date }>();
+  private readonly specSeen = new Map<string, SpecWindow>();
   /** Caps the starts of paced re-issues at --reissue-rate. */
   private readonly pacer: Pacer;
 
@@ -199,17 +199,14 @@ export class PodController implements Controller {
    * still open then), holding every pod the MeshIdentity selects at the configured rate.
    */
   private specWindow(key: string, mi: MeshIdentity, pacing: Pacing): PacedWindow {
-    const generation = mi.metadata.generation ?? 0;
     const spreadMs = spreadWindowMs(mi.status?.selectedPods ?? 0, pacing);
-    const now = this.deps.clock.now();
-    let seen = this.specSeen.get(key);
-    if (seen?.generation !== generation) {
-      // A change while a window is open keeps that window, so edits in a row cannot push a pod's
-      // turn back again and again; the pacer still caps the starts at the rate.
-      const open = seen && seen.since.getTime() + spreadMs > now.getTime();
-      seen = { generation, since: open && seen ? seen.since : now };
-      this.specSeen.set(key, seen);
-    }
+    const seen = specWindowFor(
+      this.specSeen.get(key),
+      mi.metadata.generation ?? 0,
+      this.deps.clock.now(),
+      spreadMs,
+    );
+    this.specSeen.set(key, seen);
     return { since: seen.since, spreadMs };
   }
 

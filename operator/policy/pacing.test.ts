@@ -1,4 +1,4 @@
-import { pacedDue, spreadFraction, spreadWindowMs } from "./pacing";
+import { pacedDue, specWindowFor, spreadFraction, spreadWindowMs } from "./pacing";
 
 describe("spreadFraction", () => {
   it("spreads pod UIDs over [0, 1) and gives each UID one stable slot", () => {
@@ -40,5 +40,33 @@ describe("pacedDue", () => {
       perSecond.set(s, (perSecond.get(s) ?? 0) + 1);
     }
     expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(80);
+  });
+});
+
+describe("specWindowFor", () => {
+  const t0 = new Date("2026-11-30T00:00:00Z");
+  const at = (ms: number) => new Date(t0.getTime() + ms);
+
+  it("opens a window when a generation is first seen", () => {
+    expect(specWindowFor(undefined, 2, t0, 60_000)).toEqual({ generation: 2, since: t0 });
+  });
+
+  it("keeps the window of a generation already seen", () => {
+    const seen = { generation: 2, since: t0 };
+    expect(specWindowFor(seen, 2, at(90_000), 60_000)).toBe(seen);
+  });
+
+  it("keeps an open window through a further edit, so no pod's turn moves back", () => {
+    expect(specWindowFor({ generation: 2, since: t0 }, 3, at(30_000), 60_000)).toEqual({
+      generation: 3,
+      since: t0,
+    });
+  });
+
+  it("opens a new window for an edit after the last one closed", () => {
+    expect(specWindowFor({ generation: 2, since: t0 }, 3, at(61_000), 60_000)).toEqual({
+      generation: 3,
+      since: at(61_000),
+    });
   });
 });

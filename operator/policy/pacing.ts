@@ -38,3 +38,25 @@ export function spreadFraction(podUid: string): number {
 export function pacedDue(since: Date, spreadMs: number, podUid: string): Date {
   return new Date(since.getTime() + Math.floor(spreadFraction(podUid) * spreadMs));
 }
+
+/** SpecWindow is when the paced re-issue for one generation of a MeshIdentity's spec began. */
+export interface SpecWindow {
+  generation: number;
+  since: Date;
+}
+
+/**
+ * specWindowFor is the window of `generation`: the one already open for it, or one opened now. A
+ * change while the previous window is still open keeps that window, so edits in a row cannot push
+ * a pod's turn back again and again (the pacer still caps the starts at the rate).
+ */
+export function specWindowFor(
+  seen: SpecWindow | undefined,
+  generation: number,
+  now: Date,
+  spreadMs: number,
+): SpecWindow {
+  if (seen?.generation === generation) return seen;
+  const open = seen !== undefined && seen.since.getTime() + spreadMs > now.getTime();
+  return { generation, since: open ? seen.since : now };
+}
