@@ -8,21 +8,12 @@
  */
 import { X509Certificate } from "node:crypto";
 import type * as k8s from "@kubernetes/client-node";
-import { createNamespace, eventually, testKubeConfig } from "../support/kube";
 import { startOperator, waitReady, type OperatorProcess } from "../support/operator";
-import { busiest, HandshakeChecker, issuingTimes } from "../support/mtls";
-import {
-  core,
-  createIdentity,
-  createPods,
-  managedSecrets,
-  secretText,
-  splitPem,
-} from "../support/meshid";
+import { busiest, HandshakeChecker, issuingTimes, meshNamespace } from "../support/mtls";
+import { core, managedSecrets, secretText, splitPem } from "../support/meshid";
 
 jest.setTimeout(240_000);
 
-const kc = testKubeConfig();
 const pods = 40;
 const rate = 5;
 let op: OperatorProcess;
@@ -54,19 +45,7 @@ describe("an intermediate renewal under mutual TLS", () => {
       (await core.readNamespacedSecret("meshid-ca", op.namespace)).body,
       "tls.crt",
     );
-    const ns = await createNamespace(kc, "mtls-renew");
-    await createIdentity(ns, "mesh", {
-      selector: { matchLabels: { app: "mesh" } },
-      duration: "10m",
-    });
-    await createPods(ns, "mesh", pods, { app: "mesh" });
-    await eventually(
-      async () => {
-        const n = (await managedSecrets(ns)).length;
-        if (n < pods) throw new Error(`${n}/${pods} Secrets`);
-      },
-      { timeoutMs: 60_000 },
-    );
+    const ns = await meshNamespace("mtls-renew", pods);
 
     const checker = new HandshakeChecker();
     let moved = false;

@@ -12,18 +12,10 @@
 import { X509Certificate } from "node:crypto";
 import * as k8s from "@kubernetes/client-node";
 import type { MeshCAStatus, RootRotation } from "../../api/v1alpha1/meshca";
-import { createNamespace, eventually, kubectl, testKubeConfig, uniqueName } from "../support/kube";
+import { eventually, kubectl, testKubeConfig, uniqueName } from "../support/kube";
 import { startOperator, waitReady, type OperatorProcess } from "../support/operator";
-import { busiest, HandshakeChecker, issuingTimes } from "../support/mtls";
-import {
-  core,
-  createIdentity,
-  createPods,
-  managedSecrets,
-  opensslVerifyChain,
-  secretText,
-  splitPem,
-} from "../support/meshid";
+import { busiest, HandshakeChecker, issuingTimes, meshNamespace } from "../support/mtls";
+import { core, managedSecrets, opensslVerifyChain, secretText, splitPem } from "../support/meshid";
 
 jest.setTimeout(420_000);
 
@@ -134,19 +126,7 @@ describe("a root rotation under mutual TLS", () => {
     const firstPem = secretText((await caSecret("meshid-ca"))!, "tls.crt");
     const oldRootPem = secretText((await caSecret("meshid-root-ca"))!, "tls.crt");
     const oldRoot = fingerprint(oldRootPem);
-    ns = await createNamespace(kc, "mtls-rotate");
-    await createIdentity(ns, "mesh", {
-      selector: { matchLabels: { app: "mesh" } },
-      duration: "10m",
-    });
-    await createPods(ns, "mesh", pods, { app: "mesh" });
-    await eventually(
-      async () => {
-        const n = (await managedSecrets(ns)).length;
-        if (n < pods) throw new Error(`${n}/${pods} Secrets`);
-      },
-      { timeoutMs: 60_000 },
-    );
+    ns = await meshNamespace("mtls-rotate", pods);
 
     const checker = new HandshakeChecker();
     const phasesSeen: string[] = [];

@@ -5,7 +5,8 @@
  */
 import * as tls from "node:tls";
 import type * as k8s from "@kubernetes/client-node";
-import { secretText } from "./meshid";
+import { createNamespace, eventually, testKubeConfig } from "./kube";
+import { createIdentity, createPods, managedSecrets, secretText } from "./meshid";
 
 /** handshake runs one mutual TLS handshake: server `a`, client `b`, each trusting its ca.crt. */
 function handshake(a: k8s.V1Secret, b: k8s.V1Secret): Promise<void> {
@@ -96,4 +97,22 @@ export class HandshakeChecker {
     this.rounds++;
     return list;
   }
+}
+
+/**
+ * meshNamespace makes a namespace whose MeshIdentity (10-minute leaves) selects `pods` new pods
+ * labelled app=mesh, and waits until each holds its Secret.
+ */
+export async function meshNamespace(prefix: string, pods: number): Promise<string> {
+  const ns = await createNamespace(testKubeConfig(), prefix);
+  await createIdentity(ns, "mesh", { selector: { matchLabels: { app: "mesh" } }, duration: "10m" });
+  await createPods(ns, "mesh", pods, { app: "mesh" });
+  await eventually(
+    async () => {
+      const n = (await managedSecrets(ns)).length;
+      if (n < pods) throw new Error(`${n}/${pods} Secrets`);
+    },
+    { timeoutMs: 60_000 },
+  );
+  return ns;
 }
